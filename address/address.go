@@ -1,0 +1,257 @@
+// Package address holds Spec, the one description of an endpoint that both
+// personalities build: socat's address strings ("TCP:host:80,bind=...") are
+// parsed into it, and ncat's flags are translated into it.
+//
+// Spec.String re-parses to an equal Spec.
+package address
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Kind is the canonical, upper-case address type, such as "TCP-LISTEN".
+type Kind string
+
+// The kinds the core knows.
+const (
+	TCP          Kind = "TCP"
+	TCPListen    Kind = "TCP-LISTEN"
+	UDP          Kind = "UDP"
+	UDPListen    Kind = "UDP-LISTEN"
+	UnixConnect  Kind = "UNIX-CONNECT"
+	UnixListen   Kind = "UNIX-LISTEN"
+	UnixSendto   Kind = "UNIX-SENDTO"
+	UnixRecvfrom Kind = "UNIX-RECVFROM"
+	Stdio        Kind = "STDIO"
+	Exec         Kind = "EXEC"
+	System       Kind = "SYSTEM"
+)
+
+// kinds maps every accepted name (aliases included) to its kind, the
+// number of colon-separated parameters it takes, and a forced family.
+var kinds = map[string]struct {
+	kind   Kind
+	params int
+	family string
+}{
+	"TCP": {TCP, 2, ""}, "TCP4": {TCP, 2, "4"}, "TCP6": {TCP, 2, "6"},
+	"TCP-CONNECT": {TCP, 2, ""},
+	"TCP-LISTEN":  {TCPListen, 1, ""}, "TCP4-LISTEN": {TCPListen, 1, "4"}, "TCP6-LISTEN": {TCPListen, 1, "6"},
+	"TCP-L": {TCPListen, 1, ""},
+	"UDP":   {UDP, 2, ""}, "UDP4": {UDP, 2, "4"}, "UDP6": {UDP, 2, "6"},
+	"UDP-LISTEN": {UDPListen, 1, ""}, "UDP4-LISTEN": {UDPListen, 1, "4"}, "UDP6-LISTEN": {UDPListen, 1, "6"},
+	"UNIX-CONNECT": {UnixConnect, 1, ""}, "UNIX": {UnixConnect, 1, ""}, "UNIX-CLIENT": {UnixConnect, 1, ""},
+	"UNIX-LISTEN": {UnixListen, 1, ""}, "UNIX-L": {UnixListen, 1, ""},
+	"UNIX-SENDTO": {UnixSendto, 1, ""}, "UNIX-RECVFROM": {UnixRecvfrom, 1, ""},
+	"ABSTRACT-CONNECT": {UnixConnect, 1, "abstract"}, "ABSTRACT-LISTEN": {UnixListen, 1, "abstract"},
+	"ABSTRACT-SENDTO": {UnixSendto, 1, "abstract"}, "ABSTRACT-RECVFROM": {UnixRecvfrom, 1, "abstract"},
+	"STDIO": {Stdio, 0, ""}, "-": {Stdio, 0, ""},
+	"EXEC": {Exec, 1, ""}, "SYSTEM": {System, 1, ""},
+}
+
+// Option is one ",name=value" after the parameters.
+type Option struct {
+	Name  string
+	Value string
+}
+
+// Spec describes one endpoint.
+type Spec struct {
+	// Kind is the address type.
+	Kind Kind
+	// Args are the positional parameters: host and port for TCP and UDP,
+	// the port for listeners, the path for Unix, the command for EXEC.
+	Args []string
+	// Options are the comma-separated options, in order. Family and
+	// abstract namespaces are options too ("pf=ip6", "abstract").
+	Options []Option
+}
+
+// Opt returns the value of the last option named name and whether it is set.
+func (s Spec) Opt(name string) (string, bool) {
+	for i := len(s.Options) - 1; i >= 0; i-- {
+		if s.Options[i].Name == name {
+			return s.Options[i].Value, true
+		}
+	}
+	return "", false
+}
+
+// Arg returns the i-th parameter or "".
+func (s Spec) Arg(i int) string {
+	if i < len(s.Args) {
+		return s.Args[i]
+	}
+	return ""
+}
+
+// Error is a parse error that points at a token.
+type Error struct {
+	Input string
+	Token string
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("address %q: %s %q", e.Input, e.Msg, e.Token)
+}
+
+// Parse reads a socat-style address: TYPE[:param...][,option[=value]...].
+// Type names are case-insensitive; parameters and values may be quoted
+// with '...' or "..." or escaped with a backslash, and [...] keeps colons
+// (IPv6 literals) together.
+func Parse(in string) (Spec, error) {
+	parts := split(in, ',')
+	head := parts[0]
+	name := head
+	rest := ""
+	if i := indexTop(head, ':'); i >= 0 {
+		name, rest = head[:i], head[i+1:]
+	}
+	k, ok := kinds[strings.ToUpper(unquote(name))]
+	if !ok {
+		return Spec{}, &Error{in, name, "unknown address type"}
+	}
+	s := Spec{Kind: k.kind}
+	switch k.family {
+	case "4":
+		s.Options = append(s.Options, Option{"pf", "ip4"})
+	case "6":
+		s.Options = append(s.Options, Option{"pf", "ip6"})
+	case "abstract":
+		s.Options = append(s.Options, Option{"abstract", ""})
+	}
+	var args []string
+	if k.params > 0 {
+		args = splitN(rest, ':', k.params)
+		if rest == "" || len(args) != k.params {
+			return Spec{}, &Error{in, head, fmt.Sprintf("wants %d parameter(s) in", k.params)}
+		}
+	} else if rest != "" {
+		return Spec{}, &Error{in, rest, "takes no parameters, got"}
+	}
+	for _, a := range args {
+		s.Args = append(s.Args, unquote(a))
+	}
+	for _, p := range parts[1:] {
+		if p == "" {
+			continue
+		}
+		n, v, _ := strings.Cut(p, "=")
+		s.Options = append(s.Options, Option{strings.ToLower(unquote(n)), unquote(v)})
+	}
+	return s, nil
+}
+
+// String returns the spec in socat syntax; Parse reads it back to an equal Spec.
+func (s Spec) String() string {
+	var b strings.Builder
+	b.WriteString(string(s.Kind))
+	for _, a := range s.Args {
+		b.WriteByte(':')
+		b.WriteString(quote(a))
+	}
+	for _, o := range s.Options {
+		b.WriteByte(',')
+		b.WriteString(quote(o.Name))
+		if o.Value != "" {
+			b.WriteByte('=')
+			b.WriteString(quote(o.Value))
+		}
+	}
+	return b.String()
+}
+
+func quote(s string) string {
+	if s != "" && !strings.ContainsAny(s, `:,='"\[]`) {
+		return s
+	}
+	var b strings.Builder
+	b.WriteByte('\'')
+	for _, c := range []byte(s) {
+		if c == '\'' || c == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// unquote removes quotes and backslash escapes.
+func unquote(s string) string {
+	var b strings.Builder
+	var q byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s):
+			i++
+			b.WriteByte(s[i])
+		case q != 0 && c == q:
+			q = 0
+		case q == 0 && (c == '\'' || c == '"'):
+			q = c
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// scan calls f with the index of every top-level byte (outside quotes,
+// brackets and escapes) until f returns false.
+func scan(s string, f func(i int) bool) {
+	var q byte
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\':
+			i++
+		case q != 0:
+			if c == q {
+				q = 0
+			}
+		case c == '\'' || c == '"':
+			q = c
+		case c == '[':
+			depth++
+		case c == ']' && depth > 0:
+			depth--
+		case depth == 0:
+			if !f(i) {
+				return
+			}
+		}
+	}
+}
+
+func indexTop(s string, sep byte) int {
+	at := -1
+	scan(s, func(i int) bool {
+		if s[i] == sep {
+			at = i
+			return false
+		}
+		return true
+	})
+	return at
+}
+
+func split(s string, sep byte) []string { return splitN(s, sep, -1) }
+
+// splitN splits at top-level seps into at most n parts (n < 0: all).
+func splitN(s string, sep byte, n int) []string {
+	var out []string
+	from := 0
+	scan(s, func(i int) bool {
+		if s[i] == sep && (n < 0 || len(out) < n-1) {
+			out = append(out, s[from:i])
+			from = i + 1
+		}
+		return true
+	})
+	return append(out, s[from:])
+}

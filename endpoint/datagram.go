@@ -1,0 +1,209 @@
+package endpoint
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sockit/sockit/stream"
+)
+
+// maxDatagram is the largest datagram read at once.
+const maxDatagram = 65536
+
+// packetSocket is what *net.UDPConn and *net.UnixConn share.
+type packetSocket interface {
+	net.Conn
+	syscall.Conn
+}
+
+// datagramConn is a stream.Conn over a connected datagram socket. Each
+// Write is one datagram. An empty datagram marks end of stream: CloseWrite
+// sends one, and Read returns io.EOF when one arrives (ncat and nc read an
+// empty datagram as EOF too).
+type datagramConn struct {
+	packetSocket
+	pending []byte // the datagram that made a listener accept this peer
+	remote  net.Addr
+	onClose func()
+	once    sync.Once
+}
+
+func (c *datagramConn) Read(p []byte) (int, error) {
+	if c.pending != nil {
+		n := copy(p, c.pending)
+		c.pending = c.pending[n:]
+		if len(c.pending) == 0 {
+			c.pending = nil
+		}
+		if n == 0 {
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+	n, err := c.packetSocket.Read(p)
+	if n == 0 && err == nil {
+		return 0, io.EOF
+	}
+	return n, err
+}
+
+// Write sends p in datagrams of at most maxDatagram-1 bytes each.
+func (c *datagramConn) Write(p []byte) (int, error) {
+	total := 0
+	for len(p) > 0 {
+		chunk := p
+		if len(chunk) > maxDatagram-1024 {
+			chunk = chunk[:maxDatagram-1024]
+		}
+		n, err := c.packetSocket.Write(chunk)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		p = p[len(chunk):]
+	}
+	return total, nil
+}
+
+func (c *datagramConn) CloseWrite() error {
+	_, err := c.packetSocket.Write(nil)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return nil // the peer is gone; nothing left to tell it
+	}
+	return err
+}
+
+func (c *datagramConn) Close() error {
+	err := c.packetSocket.Close()
+	c.once.Do(func() {
+		if c.onClose != nil {
+			c.onClose()
+		}
+	})
+	return err
+}
+
+func (c *datagramConn) RemoteAddr() net.Addr {
+	if c.remote != nil {
+		return c.remote
+	}
+	return c.packetSocket.RemoteAddr()
+}
+
+// connectTo connects a bound datagram socket to peer, so that it talks to
+// that peer only (ncat's UDP listener does the same with the first peer).
+func connectTo(s syscall.Conn, peer net.Addr) error {
+	var sa unix.Sockaddr
+	switch a := peer.(type) {
+	case *net.UDPAddr:
+		if ip4 := a.IP.To4(); ip4 != nil {
+			sa4 := &unix.SockaddrInet4{Port: a.Port}
+			copy(sa4.Addr[:], ip4)
+			sa = sa4
+		} else {
+			sa6 := &unix.SockaddrInet6{Port: a.Port}
+			copy(sa6.Addr[:], a.IP.To16())
+			sa = sa6
+		}
+	case *net.UnixAddr:
+		if a == nil || a.Name == "" {
+			return fmt.Errorf("peer has no address to answer to")
+		}
+		sa = &unix.SockaddrUnix{Name: a.Name}
+	default:
+		return fmt.Errorf("cannot connect to %v", peer)
+	}
+	rc, err := s.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var cerr error
+	if err := rc.Control(func(fd uintptr) { cerr = unix.Connect(int(fd), sa) }); err != nil {
+		return err
+	}
+	return cerr
+}
+
+// firstPeerListener accepts the first peer that sends a datagram and then
+// no other (the socket is connected to that peer).
+type firstPeerListener struct {
+	sock    packetSocket
+	readOne func([]byte) (int, net.Addr, error)
+	cleanup func()
+	mu      sync.Mutex
+	done    chan struct{}
+	taken   bool
+}
+
+func newFirstPeerListener(sock packetSocket, readOne func([]byte) (int, net.Addr, error), cleanup func()) *firstPeerListener {
+	return &firstPeerListener{sock: sock, readOne: readOne, cleanup: cleanup, done: make(chan struct{})}
+}
+
+func (l *firstPeerListener) Accept() (stream.Conn, error) {
+	l.mu.Lock()
+	taken := l.taken
+	l.taken = true
+	l.mu.Unlock()
+	if taken {
+		<-l.done
+		return nil, net.ErrClosed
+	}
+	buf := make([]byte, maxDatagram)
+	n, peer, err := l.readOne(buf)
+	if err != nil {
+		return nil, err
+	}
+	if err := connectTo(l.sock, peer); err != nil {
+		return nil, fmt.Errorf("connect to %v: %w", peer, err)
+	}
+	pending := buf[:n:n]
+	if n == 0 {
+		pending = []byte{}
+	}
+	return &datagramConn{packetSocket: l.sock, pending: pending, remote: peer, onClose: l.closeOnce}, nil
+}
+
+func (l *firstPeerListener) closeOnce() {
+	select {
+	case <-l.done:
+	default:
+		close(l.done)
+		if l.cleanup != nil {
+			l.cleanup()
+		}
+	}
+}
+
+func (l *firstPeerListener) Close() error {
+	l.mu.Lock()
+	taken := l.taken
+	l.mu.Unlock()
+	var err error
+	if !taken {
+		err = l.sock.Close()
+	}
+	l.closeOnce()
+	return err
+}
+
+func (l *firstPeerListener) Addr() net.Addr { return l.sock.LocalAddr() }
+
+// tempSocketPath returns a fresh path for a client's datagram socket, so
+// that the server has an address to answer to.
+func tempSocketPath() (string, error) {
+	f, err := os.CreateTemp("", "sockit.*.sock")
+	if err != nil {
+		return "", err
+	}
+	name := f.Name()
+	f.Close()
+	os.Remove(name)
+	return name, nil
+}

@@ -1,0 +1,105 @@
+package endpoint
+
+import (
+	"context"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/sockit/sockit/stream"
+)
+
+// Command is a program to run per connection (ncat -e and -c).
+type Command struct {
+	// Argv is the program and its arguments; with Shell it is one
+	// string handed to /bin/sh -c.
+	Argv  []string
+	Shell bool
+	// Stderr receives the child's stderr; nil discards it.
+	Stderr io.Writer
+	// Proto names the transport in NCAT_PROTO ("TCP", "UDP"...).
+	Proto string
+}
+
+// ParseCommand splits a -e command line on blanks, as ncat does.
+func ParseCommand(line string) []string { return strings.Fields(line) }
+
+// Start runs c with peer as its stdin and stdout. When peer is a kernel
+// stream socket the child gets the descriptor itself and the returned conn
+// is nil: no byte passes through sockit. Otherwise the child talks through
+// pipes, and the caller joins the returned conn with peer.
+func (c Command) Start(ctx context.Context, peer stream.Conn) (*exec.Cmd, stream.Conn, error) {
+	argv := c.Argv
+	if c.Shell {
+		argv = []string{"/bin/sh", "-c", strings.Join(c.Argv, " ")}
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), ncatEnv(peer, c.Proto)...)
+	cmd.Stderr = c.Stderr
+	if f := socketFile(peer); f != nil {
+		defer f.Close()
+		cmd.Stdin, cmd.Stdout = f, f
+		if err := cmd.Start(); err != nil {
+			return nil, nil, err
+		}
+		return cmd, nil, nil
+	}
+	w, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	return cmd, &stream.Pair{R: r, W: w}, nil
+}
+
+// socketFile returns a duplicate of peer's descriptor when peer is a
+// stream socket, else nil.
+func socketFile(peer stream.Conn) *os.File {
+	var f *os.File
+	var err error
+	switch c := peer.(type) {
+	case *net.TCPConn:
+		f, err = c.File()
+	case *net.UnixConn:
+		f, err = c.File()
+	default:
+		return nil
+	}
+	if err != nil {
+		return nil
+	}
+	return f
+}
+
+// ncatEnv returns ncat's NCAT_* variables for a child serving peer.
+func ncatEnv(peer stream.Conn, proto string) []string {
+	var env []string
+	add := func(prefix string, a net.Addr) {
+		if a == nil {
+			return
+		}
+		host, port, err := net.SplitHostPort(a.String())
+		if err != nil {
+			host, port = a.String(), ""
+		}
+		env = append(env, prefix+"_ADDR="+host)
+		if _, err := strconv.Atoi(port); err == nil {
+			env = append(env, prefix+"_PORT="+port)
+		}
+	}
+	add("NCAT_REMOTE", peer.RemoteAddr())
+	add("NCAT_LOCAL", peer.LocalAddr())
+	if proto != "" {
+		env = append(env, "NCAT_PROTO="+proto)
+	}
+	return env
+}

@@ -1,0 +1,41 @@
+package endpoint
+
+import (
+	"net"
+	"os"
+
+	"github.com/sockit/sockit/address"
+	"github.com/sockit/sockit/stream"
+)
+
+// dialUnixgram binds a temporary path (so the server can answer, as ncat
+// does) and connects it to the server's path.
+func dialUnixgram(s address.Spec) (stream.Conn, error) {
+	local, err := tempSocketPath()
+	if err != nil {
+		return nil, err
+	}
+	c, err := net.DialUnix("unixgram", &net.UnixAddr{Name: local, Net: "unixgram"},
+		&net.UnixAddr{Name: unixPath(s), Net: "unixgram"})
+	if err != nil {
+		os.Remove(local)
+		return nil, err
+	}
+	return &datagramConn{packetSocket: c, onClose: func() { os.Remove(local) }}, nil
+}
+
+func listenUnixgram(s address.Spec) (Listener, error) {
+	path := unixPath(s)
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		return nil, err
+	}
+	cleanup := func() {}
+	if path != "" && path[0] != '@' {
+		cleanup = func() { os.Remove(path) }
+	}
+	return newFirstPeerListener(c, func(b []byte) (int, net.Addr, error) {
+		n, a, err := c.ReadFromUnix(b)
+		return n, a, err
+	}, cleanup), nil
+}

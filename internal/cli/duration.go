@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// durationValue parses ncat's times: a number of seconds with an optional
+// ms, s, m or h suffix ("500ms", "2s", "1.5").
+type durationValue struct {
+	d    *time.Duration
+	flag string
+}
+
+func (v durationValue) String() string { return v.d.String() }
+func (v durationValue) Type() string   { return "time" }
+
+func (v durationValue) Set(s string) error {
+	d, err := parseTime(s)
+	if err != nil {
+		return fmt.Errorf("invalid -%s timeout %q (must be greater than 0 and less than 2147483s)", v.flag, s)
+	}
+	*v.d = d
+	return nil
+}
+
+func parseTime(s string) (time.Duration, error) {
+	unit := time.Second
+	num := s
+	for _, u := range []struct {
+		suf string
+		d   time.Duration
+	}{{"ms", time.Millisecond}, {"s", time.Second}, {"m", time.Minute}, {"h", time.Hour}} {
+		if strings.HasSuffix(s, u.suf) {
+			num, unit = strings.TrimSuffix(s, u.suf), u.d
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || !(f > 0) || f*float64(unit) >= 2147483*float64(time.Second) {
+		return 0, fmt.Errorf("bad time %q", s)
+	}
+	return time.Duration(f * float64(unit)), nil
+}

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"io"
+	"sync"
+
+	"github.com/sockit/sockit/stream"
+)
+
+// fanout is ncat's -k listen mode without -e: stdin goes to every client,
+// and whatever a client sends goes to stdout.
+type fanout struct {
+	mu         sync.Mutex
+	out        io.Writer
+	conns      map[stream.Conn]struct{}
+	eof        bool
+	noShutdown bool
+}
+
+func newFanout(out io.Writer, noShutdown bool) *fanout {
+	return &fanout{out: out, conns: make(map[stream.Conn]struct{}), noShutdown: noShutdown}
+}
+
+// readFrom copies stdin to every client until EOF, then half-closes them.
+func (f *fanout) readFrom(in io.Reader) {
+	buf := make([]byte, 32*1024)
+	for {
+		n, err := in.Read(buf)
+		if n > 0 {
+			f.mu.Lock()
+			for c := range f.conns {
+				if _, werr := c.Write(buf[:n]); werr != nil {
+					c.Close()
+					delete(f.conns, c)
+				}
+			}
+			f.mu.Unlock()
+		}
+		if err != nil {
+			f.mu.Lock()
+			f.eof = true
+			if !f.noShutdown {
+				for c := range f.conns {
+					c.CloseWrite()
+				}
+			}
+			f.mu.Unlock()
+			return
+		}
+	}
+}
+
+// serve registers c and copies what it sends to stdout until it ends.
+func (f *fanout) serve(c stream.Conn) {
+	f.mu.Lock()
+	f.conns[c] = struct{}{}
+	if f.eof && !f.noShutdown {
+		c.CloseWrite()
+	}
+	f.mu.Unlock()
+	buf := make([]byte, 16*1024)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			f.mu.Lock()
+			f.out.Write(buf[:n]) //nolint:errcheck // stdout failing ends nothing here
+			f.mu.Unlock()
+		}
+		if err != nil {
+			break
+		}
+	}
+	f.mu.Lock()
+	delete(f.conns, c)
+	f.mu.Unlock()
+	c.Close()
+}
+
+// closeAll closes every client.
+func (f *fanout) closeAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for c := range f.conns {
+		c.Close()
+	}
+}

@@ -1,0 +1,238 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/sockit/sockit/address"
+)
+
+// defaultPort is ncat's port when none is given.
+const defaultPort = "31337"
+
+// ncatOptions are the parsed ncat flags.
+type ncatOptions struct {
+	listen, keep, udp, unix, noDNS, v4, v6        bool
+	crlf, sendOnly, recvOnly, noShutdown, version bool
+	help, appendOutput                            bool
+	verbose, maxConns, backlog                    int
+	sourcePort, source, exec, shExec              string
+	output, hexDump                               string
+	wait, idle, delay                             time.Duration
+	args                                          []string
+}
+
+func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("ncat", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SetInterspersed(true)
+	fs.BoolVarP(&o.listen, "listen", "l", false, "bind and listen for incoming connections")
+	fs.BoolVarP(&o.keep, "keep-open", "k", false, "accept multiple connections in listen mode")
+	fs.BoolVarP(&o.udp, "udp", "u", false, "use UDP instead of TCP")
+	fs.BoolVarP(&o.unix, "unixsock", "U", false, "use Unix domain sockets")
+	fs.BoolVarP(&o.noDNS, "nodns", "n", false, "do not resolve hostnames")
+	fs.BoolVarP(&o.v4, "ipv4", "4", false, "use IPv4 only")
+	fs.BoolVarP(&o.v6, "ipv6", "6", false, "use IPv6 only")
+	fs.BoolVarP(&o.crlf, "crlf", "C", false, "use CRLF for EOL sequence")
+	fs.CountVarP(&o.verbose, "verbose", "v", "set verbosity level (can be used several times)")
+	fs.IntVarP(&o.maxConns, "max-conns", "m", 100, "maximum simultaneous connections")
+	fs.IntVar(&o.backlog, "backlog", 0, "listen backlog (default: the system's maximum)")
+	fs.StringVarP(&o.sourcePort, "source-port", "p", "", "specify source port to use")
+	fs.StringVarP(&o.source, "source", "s", "", "specify source address to use")
+	fs.StringVarP(&o.exec, "exec", "e", "", "executes the given command")
+	fs.StringVarP(&o.shExec, "sh-exec", "c", "", "executes the given command via /bin/sh")
+	fs.StringVarP(&o.output, "output", "o", "", "dump session data to a file")
+	fs.StringVarP(&o.hexDump, "hex-dump", "x", "", "dump session data as hex to a file")
+	fs.BoolVar(&o.appendOutput, "append-output", false, "append rather than clobber specified output files")
+	fs.BoolVar(&o.sendOnly, "send-only", false, "only send data, ignoring received; quit on EOF")
+	fs.BoolVar(&o.recvOnly, "recv-only", false, "only receive data, never send anything")
+	fs.BoolVar(&o.noShutdown, "no-shutdown", false, "do not shutdown into half-duplex mode on receiving EOF on stdin")
+	fs.VarP(durationValue{&o.wait, "w"}, "wait", "w", "connect timeout")
+	fs.VarP(durationValue{&o.idle, "i"}, "idle-timeout", "i", "idle read/write timeout")
+	fs.VarP(durationValue{&o.delay, "d"}, "delay", "d", "wait between read/writes")
+	fs.BoolVarP(&o.help, "help", "h", false, "display this help screen")
+	fs.BoolVar(&o.version, "version", false, "display version information and exit")
+	return fs
+}
+
+// parseNcat parses argv (without the program name).
+func parseNcat(argv []string) (*ncatOptions, error) {
+	o := &ncatOptions{}
+	fs := newNcatFlags(o)
+	argv, err := expandLong(fs, argv)
+	if err != nil {
+		return nil, err
+	}
+	if err := fs.Parse(argv); err != nil {
+		return nil, &usageError{err.Error() + "; try --help"}
+	}
+	o.args = fs.Args()
+	return o, nil
+}
+
+// expandLong rewrites unique prefixes of long options to the full name,
+// as getopt_long (and so ncat) accepts them: --keep → --keep-open.
+func expandLong(fs *pflag.FlagSet, argv []string) ([]string, error) {
+	out := make([]string, 0, len(argv))
+	for i, a := range argv {
+		if a == "--" {
+			return append(out, argv[i:]...), nil
+		}
+		if !strings.HasPrefix(a, "--") {
+			out = append(out, a)
+			continue
+		}
+		name, val, hasVal := strings.Cut(a[2:], "=")
+		if fs.Lookup(name) == nil {
+			var match []string
+			fs.VisitAll(func(f *pflag.Flag) {
+				if strings.HasPrefix(f.Name, name) {
+					match = append(match, f.Name)
+				}
+			})
+			switch len(match) {
+			case 0:
+				return nil, usagef("unrecognized option '--%s'; try --help", name)
+			case 1:
+				name = match[0]
+			default:
+				return nil, usagef("option '--%s' is ambiguous (%s)", name, strings.Join(match, ", "))
+			}
+		}
+		if hasVal {
+			out = append(out, "--"+name+"="+val)
+		} else {
+			out = append(out, "--"+name)
+		}
+	}
+	return out, nil
+}
+
+// plan is what the flags ask for: one address and a mode.
+type plan struct {
+	spec   address.Spec
+	listen bool
+	proto  string
+	shown  string // the address as -v prints it
+}
+
+// buildSpec turns ncat's positionals and flags into an address.Spec.
+func buildSpec(o *ncatOptions) (plan, error) {
+	p := plan{listen: o.listen, proto: "TCP"}
+	if o.udp {
+		p.proto = "UDP"
+	}
+	args := o.args
+	if o.v4 && o.v6 {
+		return p, usagef("cannot use both -4 and -6")
+	}
+	if o.sendOnly && o.recvOnly {
+		return p, usagef("cannot use both --send-only and --recv-only")
+	}
+	if o.exec != "" && o.shExec != "" {
+		return p, usagef("cannot use both -e and -c")
+	}
+	if o.unix {
+		if len(args) != 1 {
+			return p, usagef("you must specify a path to a socket to %s", map[bool]string{true: "listen on", false: "connect to"}[o.listen])
+		}
+		kind := address.UnixConnect
+		switch {
+		case o.listen && o.udp:
+			kind = address.UnixRecvfrom
+		case o.listen:
+			kind = address.UnixListen
+		case o.udp:
+			kind = address.UnixSendto
+		}
+		p.spec = address.Spec{Kind: kind, Args: []string{args[0]}}
+		p.shown = args[0]
+		return p, nil
+	}
+	var host, port string
+	switch len(args) {
+	case 0:
+	case 1:
+		if o.listen && isPort(args[0]) {
+			port = args[0]
+		} else {
+			host = args[0]
+		}
+	case 2:
+		host, port = args[0], args[1]
+	default:
+		return p, usagef("got more than one port specification: %s", strings.Join(args[1:], " "))
+	}
+	if port != "" && !isPort(port) {
+		return p, usagef("invalid port number %q", port)
+	}
+	if o.sourcePort != "" && !isPort(o.sourcePort) {
+		return p, usagef("invalid source port %q", o.sourcePort)
+	}
+	if o.listen && o.sourcePort != "" {
+		if port != "" {
+			return p, usagef("got more than one port specification: %s %s", o.sourcePort, port)
+		}
+		port = o.sourcePort
+	}
+	if port == "" {
+		port = defaultPort
+	}
+	if !o.listen && host == "" {
+		return p, usagef("you must specify a host to connect to")
+	}
+	if host != "" && o.noDNS && net.ParseIP(strings.Trim(host, "[]")) == nil {
+		return p, fmt.Errorf("could not resolve hostname %q: -n forbids name lookups", host)
+	}
+	var opts []address.Option
+	if o.v4 {
+		opts = append(opts, address.Option{Name: "pf", Value: "ip4"})
+	}
+	if o.v6 {
+		opts = append(opts, address.Option{Name: "pf", Value: "ip6"})
+	}
+	if o.listen {
+		if host == "" && o.source != "" {
+			host = o.source
+		}
+		if host != "" {
+			opts = append(opts, address.Option{Name: "bind", Value: host})
+		}
+		if o.backlog > 0 {
+			opts = append(opts, address.Option{Name: "backlog", Value: strconv.Itoa(o.backlog)})
+		}
+		kind := address.TCPListen
+		if o.udp {
+			kind = address.UDPListen
+		}
+		p.spec = address.Spec{Kind: kind, Args: []string{port}, Options: opts}
+		return p, nil
+	}
+	if o.source != "" || o.sourcePort != "" {
+		opts = append(opts, address.Option{Name: "bind", Value: net.JoinHostPort(strings.Trim(o.source, "[]"), o.sourcePort)})
+	}
+	kind := address.TCP
+	if o.udp {
+		kind = address.UDP
+	}
+	p.spec = address.Spec{Kind: kind, Args: []string{host, port}, Options: opts}
+	return p, nil
+}
+
+func isPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 0 && n <= 65535
+}
+
+const ncatUsage = `Usage: %s [options] [hostname] [port]
+
+Options taking a time assume seconds. Append 'ms' for milliseconds,
+'s' for seconds, 'm' for minutes, or 'h' for hours (e.g. 500ms).
+%s
+`

@@ -1,0 +1,284 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+
+	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/relay"
+	"github.com/sockit/sockit/stream"
+	"github.com/sockit/sockit/tap"
+)
+
+// runner holds one invocation's streams and wording.
+type runner struct {
+	name           string // "sockit", or "Ncat" when invoked as ncat
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	verbose        int
+	mu             sync.Mutex // serialises writes to stdout and stderr
+}
+
+func (r *runner) errorf(format string, a ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fmt.Fprintf(r.stderr, "%s: "+format+"\n", append([]any{r.name}, a...)...)
+}
+
+// logf prints a -v message.
+func (r *runner) logf(format string, a ...any) {
+	if r.verbose > 0 {
+		r.errorf(format, a...)
+	}
+}
+
+func (r *runner) ncat(ctx context.Context, argv []string) error {
+	o, err := parseNcat(argv)
+	if err != nil {
+		return err
+	}
+	if o.help {
+		fs := newNcatFlags(&ncatOptions{})
+		fmt.Fprintf(r.stdout, ncatUsage, r.name, fs.FlagUsages())
+		return errHelp
+	}
+	if o.version {
+		fmt.Fprintf(r.stdout, "%s: Version %s\n", r.name, Version)
+		return nil
+	}
+	p, err := buildSpec(o)
+	if err != nil {
+		return err
+	}
+	r.verbose = o.verbose
+	if o.verbose > 0 {
+		r.logf("Version %s", Version)
+	}
+	s := session{r: r, o: o, p: p}
+	if err := s.openLogs(); err != nil {
+		return err
+	}
+	defer s.closeLogs()
+	if p.listen {
+		return s.listen(ctx)
+	}
+	return s.connect(ctx)
+}
+
+// session runs one ncat-style invocation.
+type session struct {
+	r    *runner
+	o    *ncatOptions
+	p    plan
+	logs []io.Closer
+	tap  func(bool, []byte)
+}
+
+func (s *session) openLogs() error {
+	var taps []func(bool, []byte)
+	for _, l := range []struct {
+		path string
+		hex  bool
+	}{{s.o.output, false}, {s.o.hexDump, true}} {
+		if l.path == "" {
+			continue
+		}
+		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		if s.o.appendOutput {
+			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+		}
+		f, err := os.OpenFile(l.path, flags, 0o644)
+		if err != nil {
+			return fmt.Errorf("open output file: %w", err)
+		}
+		s.logs = append(s.logs, f)
+		lg := &tap.Log{W: f, Hex: l.hex}
+		taps = append(taps, lg.Chunk)
+	}
+	if len(taps) > 0 {
+		s.tap = func(toB bool, p []byte) {
+			for _, t := range taps {
+				t(toB, p)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *session) closeLogs() {
+	for _, c := range s.logs {
+		c.Close()
+	}
+}
+
+// relayOptions maps the flags to relay.Options; a is stdio, b the socket.
+func (s *session) relayOptions() relay.Options {
+	opt := relay.Options{NoShutdown: s.o.noShutdown, Idle: s.o.idle, CRLF: s.o.crlf, Delay: s.o.delay, Tap: s.tap}
+	switch {
+	case s.o.sendOnly:
+		opt.Direction = relay.AToB
+	case s.o.recvOnly:
+		opt.Direction = relay.BToA
+	}
+	return opt
+}
+
+func (s *session) command() *endpoint.Command {
+	switch {
+	case s.o.exec != "":
+		return &endpoint.Command{Argv: endpoint.ParseCommand(s.o.exec), Stderr: s.r.stderr, Proto: s.p.proto}
+	case s.o.shExec != "":
+		return &endpoint.Command{Argv: []string{s.o.shExec}, Shell: true, Stderr: s.r.stderr, Proto: s.p.proto}
+	}
+	return nil
+}
+
+func (s *session) connect(ctx context.Context) error {
+	dctx := ctx
+	if s.o.wait > 0 {
+		var cancel context.CancelFunc
+		dctx, cancel = context.WithTimeout(ctx, s.o.wait)
+		defer cancel()
+	}
+	conn, err := endpoint.Dial(dctx, s.p.spec)
+	if err != nil {
+		return dialError(err)
+	}
+	s.r.logf("Connected to %s.", endpoint.Addr(conn.RemoteAddr()))
+	return s.serve(ctx, conn, endpoint.Stdio(s.r.stdin, s.r.stdout), true)
+}
+
+// serve runs one conn: with a child for -e/-c, else joined with other.
+func (s *session) serve(ctx context.Context, conn, other stream.Conn, summary bool) error {
+	if cmd := s.command(); cmd != nil {
+		return s.runChild(ctx, *cmd, conn)
+	}
+	st, err := relay.Join(ctx, other, conn, s.relayOptions())
+	if summary {
+		s.r.logf("%d bytes sent, %d bytes received in %.2f seconds.", st.AToB, st.BToA, st.Elapsed.Seconds())
+	}
+	if errors.Is(err, relay.ErrIdle) {
+		return fmt.Errorf("idle timeout expired (%d ms)", s.o.idle.Milliseconds())
+	}
+	return err
+}
+
+// runChild starts the -e/-c command for conn and waits for it.
+func (s *session) runChild(ctx context.Context, cmd endpoint.Command, conn stream.Conn) error {
+	child, pipes, err := cmd.Start(ctx, conn)
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("exec: %w", err)
+	}
+	if pipes == nil {
+		conn.Close() // the child holds its own copy of the descriptor
+	} else {
+		relay.Join(ctx, conn, pipes, relay.Options{Idle: s.o.idle}) //nolint:errcheck // the child's exit decides
+	}
+	child.Wait() //nolint:errcheck // ncat does not report the child's status
+	return nil
+}
+
+func (s *session) listen(ctx context.Context) error {
+	if s.o.udp && s.o.keep && s.command() == nil {
+		return usagef("UDP mode does not support the -k or --keep-open options, except with --exec or --sh-exec")
+	}
+	ln, err := endpoint.Listen(ctx, s.p.spec)
+	if err != nil {
+		return fmt.Errorf("bind to %s: %w", s.p.spec, unwrapOp(err))
+	}
+	defer ln.Close()
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	s.r.logf("Listening on %s", endpoint.Addr(ln.Addr()))
+	if !s.o.keep {
+		conn, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		ln.Close()
+		s.logConn(conn)
+		return s.serve(ctx, conn, endpoint.Stdio(s.r.stdin, s.r.stdout), false)
+	}
+	return s.keepOpen(ctx, ln)
+}
+
+func (s *session) logConn(conn stream.Conn) {
+	s.r.logf("Connection from %s.", endpoint.Addr(conn.RemoteAddr()))
+}
+
+// keepOpen accepts until the context ends. With -e/-c every client gets
+// its own child; otherwise stdin goes to every client and what they send
+// goes to stdout.
+func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	slots := make(chan struct{}, max(s.o.maxConns, 1))
+	var fan *fanout
+	if s.command() == nil {
+		fan = newFanout(s.r.stdout, s.o.noShutdown)
+		go fan.readFrom(s.r.stdin)
+		defer fan.closeAll()
+	}
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+				s.r.logf("accept: %v", err)
+				continue
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			s.r.logf("Connection from %s rejected: %d connections already.", endpoint.Addr(conn.RemoteAddr()), s.o.maxConns)
+			conn.Close()
+			continue
+		}
+		s.logConn(conn)
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if cmd := s.command(); cmd != nil {
+				s.runChild(ctx, *cmd, conn) //nolint:errcheck // per-client; logged by the child
+				return
+			}
+			fan.serve(conn)
+		})
+	}
+}
+
+// dialError strips Go's "dial tcp a->b:" prefix to ncat's wording.
+func dialError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return errors.New("connection timed out")
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return usagef("could not resolve hostname %q: %s", dns.Name, dns.Err)
+	}
+	return unwrapOp(err)
+}
+
+// unwrapOp returns the syscall error inside a *net.OpError, so messages
+// read "connection refused" as ncat's do.
+func unwrapOp(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		var se *os.SyscallError
+		if errors.As(op.Err, &se) {
+			return se.Err
+		}
+		return op.Err
+	}
+	return err
+}

@@ -1,0 +1,207 @@
+// Package relay holds Join, sockit's one copy engine: it moves bytes both
+// ways between two stream.Conns, turns EOF in one direction into a
+// half-close on the other, and reports byte counts.
+//
+// When no transform is asked for, Join hands io.Copy the concrete conns
+// (*net.TCPConn, *net.UnixConn, *os.File) so Linux splice and sendfile apply.
+package relay
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/sockit/sockit/stream"
+)
+
+// Direction limits which way bytes flow.
+type Direction int
+
+const (
+	// Both copies a→b and b→a; the session ends when both are done.
+	Both Direction = iota
+	// AToB copies a→b only; b's input is read and discarded, and the
+	// session ends when a reaches EOF (ncat --send-only).
+	AToB
+	// BToA copies b→a only; a is never read, and the session ends when b
+	// reaches EOF (ncat --recv-only).
+	BToA
+)
+
+// Options tunes Join. The zero value copies both ways with half-close.
+type Options struct {
+	// Direction limits the flow; default Both.
+	Direction Direction
+	// NoShutdown keeps the write half open on EOF (ncat --no-shutdown).
+	NoShutdown bool
+	// Idle ends the session with ErrIdle when no byte moves either way
+	// for this long; 0 means never. Setting it disables splice.
+	Idle time.Duration
+	// CRLF turns LF into CRLF on the a→b direction (ncat -C).
+	CRLF bool
+	// Delay waits this long after each write, both ways (ncat -d).
+	Delay time.Duration
+	// Tap, if set, sees every chunk after it is written: toB is true for
+	// a→b. Setting it disables splice.
+	Tap func(toB bool, p []byte)
+}
+
+// Stats counts what Join moved.
+type Stats struct {
+	AToB, BToA int64
+	Elapsed    time.Duration
+}
+
+// ErrIdle is returned when the idle timeout fires.
+var ErrIdle = errors.New("idle timeout expired")
+
+// Join copies between a and b until the session ends, then closes both.
+// It returns the first error that ended a direction, other than EOF.
+func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
+	start := time.Now()
+	var st Stats
+	var last atomic.Int64
+	last.Store(start.UnixNano())
+	slow := opt.Idle > 0 || opt.Tap != nil || opt.Delay > 0
+	var once sync.Once
+	closeAll := func() { once.Do(func() { a.Close(); b.Close() }) }
+	stop := context.AfterFunc(ctx, closeAll)
+	defer stop()
+
+	type result struct {
+		toB bool
+		err error
+	}
+	done := make(chan result, 2)
+	want := 0
+	run := func(toB bool, dst, src stream.Conn, n *int64, crlf bool) {
+		want++
+		go func() {
+			var w io.Writer = writerOf(dst)
+			var r io.Reader = readerOf(src)
+			if slow || crlf {
+				w = &hookWriter{w: dst, toB: toB, opt: opt, last: &last, crlf: crlf}
+				r = src
+			}
+			c, err := copyStream(w, r)
+			*n = c
+			if err == nil && !opt.NoShutdown {
+				if cerr := dst.CloseWrite(); cerr != nil && !ignorable(cerr) {
+					err = cerr
+				}
+			}
+			done <- result{toB, err}
+		}()
+	}
+	switch opt.Direction {
+	case Both:
+		run(true, b, a, &st.AToB, opt.CRLF)
+		run(false, a, b, &st.BToA, false)
+	case AToB:
+		run(true, b, a, &st.AToB, opt.CRLF)
+		go io.Copy(io.Discard, readerOf(b)) //nolint:errcheck // discarded by design
+	case BToA:
+		run(false, a, b, &st.BToA, false)
+	}
+
+	var idle <-chan time.Time
+	var tick *time.Ticker
+	if opt.Idle > 0 {
+		tick = time.NewTicker(opt.Idle / 4)
+		defer tick.Stop()
+		idle = tick.C
+	}
+	var first error
+	for got := 0; got < want; {
+		select {
+		case r := <-done:
+			got++
+			if r.err != nil && first == nil && !ignorable(r.err) {
+				first = r.err
+				closeAll()
+			}
+		case <-idle:
+			if time.Since(time.Unix(0, last.Load())) >= opt.Idle {
+				if first == nil {
+					first = ErrIdle
+				}
+				closeAll()
+				idle = nil
+			}
+		}
+	}
+	closeAll()
+	st.Elapsed = time.Since(start)
+	if first == nil && ctx.Err() != nil {
+		first = ctx.Err()
+	}
+	return st, first
+}
+
+// copyStream is io.Copy, named so goroutine dumps say what it is.
+func copyStream(dst io.Writer, src io.Reader) (int64, error) {
+	return io.Copy(dst, src)
+}
+
+// readerOf returns the concrete reader behind c for the kernel fast paths.
+func readerOf(c stream.Conn) io.Reader {
+	if h, ok := c.(stream.Halves); ok {
+		return h.ReadHalf()
+	}
+	return c
+}
+
+// writerOf returns the concrete writer behind c for the kernel fast paths.
+func writerOf(c stream.Conn) io.Writer {
+	if h, ok := c.(stream.Halves); ok {
+		return h.WriteHalf()
+	}
+	return c
+}
+
+// ignorable reports errors that only say the session already ended.
+func ignorable(err error) bool {
+	return errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrClosed) ||
+		errors.Is(err, syscall.ENOTCONN) || errors.Is(err, io.ErrClosedPipe)
+}
+
+// hookWriter applies the slow-path options to one direction.
+type hookWriter struct {
+	w    io.Writer
+	toB  bool
+	opt  Options
+	last *atomic.Int64
+	crlf bool
+	buf  []byte
+}
+
+func (h *hookWriter) Write(p []byte) (int, error) {
+	h.last.Store(time.Now().UnixNano())
+	out := p
+	if h.crlf {
+		h.buf = h.buf[:0]
+		for _, c := range p {
+			if c == '\n' {
+				h.buf = append(h.buf, '\r')
+			}
+			h.buf = append(h.buf, c)
+		}
+		out = h.buf
+	}
+	if _, err := h.w.Write(out); err != nil {
+		return 0, err
+	}
+	if h.opt.Tap != nil {
+		h.opt.Tap(h.toB, out)
+	}
+	if h.opt.Delay > 0 {
+		time.Sleep(h.opt.Delay)
+	}
+	return len(p), nil
+}
