@@ -1,0 +1,194 @@
+// Package testenv helps sockit's end-to-end tests: it builds the binary
+// once per test process, finds free loopback ports, starts servers and
+// waits until they listen, and looks up peer binaries (ncat) to compare.
+package testenv
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// Binary builds cmd/sockit once and returns its path.
+func Binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		dir, err := os.MkdirTemp("", "sockit-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "sockit")
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/sockit")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = err
+			binPath = string(out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build sockit: %v\n%s", buildErr, binPath)
+	}
+	return binPath
+}
+
+// Peer returns the path of a peer binary such as "ncat", or skips the test.
+func Peer(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not installed; .ci/run installs it", name)
+		}
+		t.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+// FreePort returns a port that was free on host a moment ago.
+func FreePort(t testing.TB, network, host string) string {
+	t.Helper()
+	if strings.HasPrefix(network, "udp") {
+		c, err := net.ListenPacket(network, net.JoinHostPort(host, "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return strconv.Itoa(c.LocalAddr().(*net.UDPAddr).Port)
+	}
+	l, err := net.Listen(network, net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// Proc is a started process with captured output.
+type Proc struct {
+	Cmd    *exec.Cmd
+	Stdout bytes.Buffer
+	Stderr syncBuffer
+	done   chan struct{}
+	err    error
+}
+
+// Start runs argv with stdin and returns at once.
+func Start(t testing.TB, stdin io.Reader, argv ...string) *Proc {
+	t.Helper()
+	p := &Proc{Cmd: exec.Command(argv[0], argv[1:]...), done: make(chan struct{})}
+	p.Cmd.Stdin = stdin
+	p.Cmd.Stdout = &p.Stdout
+	p.Cmd.Stderr = &p.Stderr
+	if err := p.Cmd.Start(); err != nil {
+		t.Fatalf("start %v: %v", argv, err)
+	}
+	go func() { p.err = p.Cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			p.Cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// WaitListening waits until the process's stderr says it listens (run it
+// with -v), or fails the test after 10 s.
+func (p *Proc) WaitListening(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(p.Stderr.String(), "Listening on") {
+			return
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("server exited before listening: %v\n%s", p.err, p.Stderr.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	t.Fatalf("server did not listen in time:\n%s", p.Stderr.String())
+}
+
+// Wait waits for the process (at most 30 s) and returns its exit code.
+func (p *Proc) Wait(t testing.TB) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		p.Cmd.Process.Kill()
+		<-p.done
+		t.Fatalf("%v did not exit in 30 s; stderr:\n%s", p.Cmd.Args, p.Stderr.String())
+	}
+	return p.Cmd.ProcessState.ExitCode()
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// OpenFDs counts the open descriptors of process pid.
+func OpenFDs(t testing.TB, pid int) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// Children lists the pids whose parent is pid, zombies included.
+func Children(t testing.TB, pid int) []string {
+	t.Helper()
+	matches, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var kids []string
+	for _, m := range matches {
+		f, err := os.Open(m)
+		if err != nil {
+			continue
+		}
+		line, _ := bufio.NewReader(f).ReadString(')')
+		rest, _ := io.ReadAll(f)
+		f.Close()
+		fields := strings.Fields(string(rest))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
+			kids = append(kids, strings.TrimSpace(line)+" "+fields[0])
+		}
+	}
+	return kids
+}
