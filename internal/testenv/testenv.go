@@ -85,8 +85,8 @@ func FreePort(t testing.TB, network, host string) string {
 // Proc is a started process with captured output.
 type Proc struct {
 	Cmd    *exec.Cmd
-	Stdout bytes.Buffer
-	Stderr syncBuffer
+	Stdout SyncBuffer
+	Stderr SyncBuffer
 	done   chan struct{}
 	err    error
 }
@@ -144,19 +144,35 @@ func (p *Proc) Wait(t testing.TB) int {
 	return p.Cmd.ProcessState.ExitCode()
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+// Len returns the number of bytes written so far.
+func (s *SyncBuffer) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Len()
+}
+
+// Bytes returns a copy of what was written.
+func (s *SyncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Clone(s.b.Bytes())
+}
+
+// String returns what was written.
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
