@@ -144,12 +144,8 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 	return st, first
 }
 
-// copyStream is io.Copy, with a splice path for pipe to socket; named so
-// goroutine dumps say what it is.
+// copyStream is io.Copy, named so goroutine dumps say what it is.
 func copyStream(dst io.Writer, src io.Reader) (int64, error) {
-	if n, handled, err := spliceFromPipe(dst, src); handled {
-		return n, err
-	}
 	return io.Copy(dst, src)
 }
 
