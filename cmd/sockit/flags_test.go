@@ -100,3 +100,20 @@ func TestSessionFlagsMatchNcat(t *testing.T) {
 		})
 	}
 }
+
+// TestInvokedAsNcat: through a link named ncat, messages take ncat's
+// "Ncat:" prefix and wording, for scripts that read them.
+func TestInvokedAsNcat(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "ncat")
+	if err := os.Symlink(testenv.Binary(t), link); err != nil {
+		t.Fatal(err)
+	}
+	real := testenv.Peer(t, "ncat")
+	port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	for _, bin := range []string{link, real} {
+		p := testenv.Start(t, strings.NewReader(""), bin, "127.0.0.1", port)
+		if code := p.Wait(t); code != 1 || p.Stderr.String() != "Ncat: Connection refused.\n" {
+			t.Errorf("%s: exit %d, stderr %q; want 1 and ncat's line", bin, code, p.Stderr.String())
+		}
+	}
+}
