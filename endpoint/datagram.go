@@ -54,7 +54,7 @@ func (c *datagramConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Write sends p in datagrams of at most maxDatagram-1 bytes each.
+// Write sends p in datagrams of at most maxDatagram-1024 bytes each.
 func (c *datagramConn) Write(p []byte) (int, error) {
 	total := 0
 	for len(p) > 0 {

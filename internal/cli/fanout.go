@@ -58,7 +58,8 @@ func (f *fanout) serve(c stream.Conn) {
 		c.CloseWrite()
 	}
 	f.mu.Unlock()
-	buf := make([]byte, 16*1024)
+	// A small buffer: an idle client should cost little (DESIGN.md).
+	buf := make([]byte, 2048)
 	for {
 		n, err := c.Read(buf)
 		if n > 0 {

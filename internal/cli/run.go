@@ -220,8 +220,9 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	slots := make(chan struct{}, max(s.o.maxConns, 1))
+	cmd := s.command()
 	var fan *fanout
-	if s.command() == nil {
+	if cmd == nil {
 		fan = newFanout(s.r.stdout, s.o.noShutdown)
 		go fan.readFrom(s.r.stdin)
 		defer fan.closeAll()
@@ -248,7 +249,7 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 		s.logConn(conn)
 		wg.Go(func() {
 			defer func() { <-slots }()
-			if cmd := s.command(); cmd != nil {
+			if cmd != nil {
 				s.runChild(ctx, *cmd, conn) //nolint:errcheck // per-client; logged by the child
 				return
 			}
