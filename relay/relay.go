@@ -62,7 +62,9 @@ type Stats struct {
 var ErrIdle = errors.New("idle timeout expired")
 
 // Join copies between a and b until the session ends, then closes both.
-// It returns the first error that ended a direction, other than EOF.
+// It returns the first error that ended a direction, other than EOF, or
+// ErrIdle, or the context's error. After such a failure, a direction that
+// has not finished is not waited for, and its count in Stats stays zero.
 func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 	start := time.Now()
 	var st Stats
@@ -76,11 +78,12 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 
 	type result struct {
 		toB bool
+		n   int64
 		err error
 	}
 	done := make(chan result, 2)
 	want := 0
-	run := func(toB bool, dst, src stream.Conn, n *int64, crlf bool) {
+	run := func(toB bool, dst, src stream.Conn, crlf bool) {
 		want++
 		go func() {
 			var w io.Writer = writerOf(dst)
@@ -89,63 +92,67 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 				w = &hookWriter{w: dst, toB: toB, opt: opt, last: &last, crlf: crlf}
 				r = src
 			}
-			c, err := copyStream(w, r)
-			*n = c
+			n, err := copyStream(w, r)
 			if err == nil && !opt.NoShutdown {
 				if cerr := dst.CloseWrite(); cerr != nil && !ignorable(cerr) {
 					err = cerr
 				}
 			}
-			done <- result{toB, err}
+			done <- result{toB, n, err}
 		}()
 	}
 	switch opt.Direction {
 	case Both:
-		run(true, b, a, &st.AToB, opt.CRLF)
-		run(false, a, b, &st.BToA, false)
+		run(true, b, a, opt.CRLF)
+		run(false, a, b, false)
 	case AToB:
-		run(true, b, a, &st.AToB, opt.CRLF)
+		run(true, b, a, opt.CRLF)
 		go io.Copy(io.Discard, readerOf(b)) //nolint:errcheck // discarded by design
 	case BToA:
-		run(false, a, b, &st.BToA, false)
+		run(false, a, b, false)
 	}
 
 	var idle <-chan time.Time
-	var tick *time.Ticker
 	if opt.Idle > 0 {
-		tick = time.NewTicker(opt.Idle / 4)
+		tick := time.NewTicker(opt.Idle / 4)
 		defer tick.Stop()
 		idle = tick.C
 	}
 	var first error
-	for got := 0; got < want; {
+	ctxDone := ctx.Done()
+	// Wait for every direction, unless the session failed: then both conns
+	// are closed, which wakes any pollable read, and Join returns without
+	// waiting on a read that closing cannot interrupt (a terminal).
+	for got := 0; got < want && first == nil; {
 		select {
 		case r := <-done:
 			got++
-			if r.err != nil && first == nil && !ignorable(r.err) {
+			if r.toB {
+				st.AToB = r.n
+			} else {
+				st.BToA = r.n
+			}
+			if r.err != nil && !ignorable(r.err) {
 				first = r.err
-				closeAll()
 			}
 		case <-idle:
 			if time.Since(time.Unix(0, last.Load())) >= opt.Idle {
-				if first == nil {
-					first = ErrIdle
-				}
-				closeAll()
-				idle = nil
+				first = ErrIdle
 			}
+		case <-ctxDone:
+			first = ctx.Err()
 		}
 	}
 	closeAll()
 	st.Elapsed = time.Since(start)
-	if first == nil && ctx.Err() != nil {
-		first = ctx.Err()
-	}
 	return st, first
 }
 
-// copyStream is io.Copy, named so goroutine dumps say what it is.
+// copyStream is io.Copy plus the one kernel path Go lacks (pipe → socket).
 func copyStream(dst io.Writer, src io.Reader) (int64, error) {
+	if n, handled, err := spliceFromPipe(dst, src); handled {
+		return n, err
+	}
 	return io.Copy(dst, src)
 }
 
