@@ -17,6 +17,9 @@ import (
 // maxDatagram is the largest datagram read at once.
 const maxDatagram = 65536
 
+// errNoReturnAddress is the error for a datagram peer on an unnamed socket.
+var errNoReturnAddress = errors.New("peer has no address to answer to")
+
 // packetSocket is what *net.UDPConn and *net.UnixConn share.
 type packetSocket interface {
 	net.Conn
@@ -114,7 +117,7 @@ func connectTo(s syscall.Conn, peer net.Addr) error {
 		}
 	case *net.UnixAddr:
 		if a == nil || a.Name == "" {
-			return fmt.Errorf("peer has no address to answer to")
+			return errNoReturnAddress
 		}
 		sa = &unix.SockaddrUnix{Name: a.Name}
 	default:

@@ -45,8 +45,17 @@ func listenUDP(s address.Spec) (Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newFirstPeerListener(c, func(b []byte) (int, net.Addr, error) {
+	readFrom := func(b []byte) (int, net.Addr, error) {
 		n, a, err := c.ReadFromUDP(b)
+		if a == nil {
+			return n, nil, err
+		}
 		return n, a, err
-	}, nil), nil
+	}
+	if _, fork := s.Opt("fork"); fork {
+		return newPeerListener(c, readFrom, func(b []byte, to net.Addr) (int, error) {
+			return c.WriteTo(b, to)
+		}, nil), nil
+	}
+	return newFirstPeerListener(c, readFrom, nil), nil
 }

@@ -34,8 +34,17 @@ func listenUnixgram(s address.Spec) (Listener, error) {
 	if path != "" && path[0] != '@' {
 		cleanup = func() { os.Remove(path) }
 	}
-	return newFirstPeerListener(c, func(b []byte) (int, net.Addr, error) {
+	readFrom := func(b []byte) (int, net.Addr, error) {
 		n, a, err := c.ReadFromUnix(b)
+		if a == nil || a.Name == "" {
+			return n, nil, err // an unnamed socket: no address to answer to
+		}
 		return n, a, err
-	}, cleanup), nil
+	}
+	if _, fork := s.Opt("fork"); fork {
+		return newPeerListener(c, readFrom, func(b []byte, to net.Addr) (int, error) {
+			return c.WriteTo(b, to)
+		}, cleanup), nil
+	}
+	return newFirstPeerListener(c, readFrom, cleanup), nil
 }

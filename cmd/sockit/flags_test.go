@@ -1,12 +1,17 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sockit/sockit/internal/testenv"
 )
@@ -59,6 +64,7 @@ func TestSessionFlagsMatchNcat(t *testing.T) {
 		{"output", []string{"-o", "LOG"}, "", "logged bytes\n", false, true},
 		{"hex-dump", []string{"-x", "LOG"}, "", "hex \x00\x01\xff dumped, over sixteen bytes\n", false, true},
 		{"idle-timeout", []string{"-i", "300ms"}, "", "", true, false},
+		{"delay", []string{"-d", "20ms"}, "one\ntwo\n", "back\n", false, false},
 	}
 	type outcome struct {
 		peer, stdout, log string
@@ -115,5 +121,169 @@ func TestInvokedAsNcat(t *testing.T) {
 		if code := p.Wait(t); code != 1 || p.Stderr.String() != "Ncat: Connection refused.\n" {
 			t.Errorf("%s: exit %d, stderr %q; want 1 and ncat's line", bin, code, p.Stderr.String())
 		}
+	}
+}
+
+// halfCloseProbe accepts one connection and reports whether the client
+// half-closed (EOF within a second of its data) or kept its write side open,
+// then answers and closes.
+func halfCloseProbe(t *testing.T) (port string, seen <-chan string) {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan string, 1)
+	go func() {
+		defer ln.Close()
+		c, err := ln.Accept()
+		if err != nil {
+			ch <- "accept: " + err.Error()
+			return
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		b, err := io.ReadAll(c)
+		state := "half-closed"
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			state = "open"
+		}
+		c.Write([]byte("answer\n"))
+		ch <- string(b) + " " + state
+	}()
+	_, port, _ = net.SplitHostPort(ln.Addr().String())
+	return port, ch
+}
+
+// TestNoShutdownMatchesNcat: at stdin EOF the client half-closes, or with
+// --no-shutdown keeps its write side open; either way the answer arrives.
+func TestNoShutdownMatchesNcat(t *testing.T) {
+	sockit := testenv.Binary(t)
+	ncat := testenv.Peer(t, "ncat")
+	for _, flags := range [][]string{nil, {"--no-shutdown"}} {
+		var res [2]string
+		for i, bin := range []string{sockit, ncat} {
+			port, seen := halfCloseProbe(t)
+			p := testenv.Start(t, strings.NewReader("data\n"), append(append([]string{bin}, flags...), "127.0.0.1", port)...)
+			code := p.Wait(t)
+			res[i] = fmt.Sprintf("peer saw %q, stdout %q, exit %d", <-seen, p.Stdout.String(), code)
+		}
+		if res[0] != res[1] {
+			t.Errorf("%v:\nsockit %s\nncat   %s", flags, res[0], res[1])
+		}
+		if want := map[bool]string{false: "half-closed", true: "open"}[flags != nil]; !strings.Contains(res[0], want) {
+			t.Errorf("%v: %s, want the peer to see the write side %s", flags, res[0], want)
+		}
+	}
+}
+
+// TestConnectTimeoutMatchesNcat: -w ends a connect that gets no answer
+// (a listener whose accept queue is full drops the SYN) with exit 1 and,
+// through a link named ncat, ncat's exact line.
+func TestConnectTimeoutMatchesNcat(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "ncat")
+	if err := os.Symlink(testenv.Binary(t), link); err != nil {
+		t.Fatal(err)
+	}
+	real := testenv.Peer(t, "ncat")
+	port := fullListener(t)
+	for _, bin := range []string{link, real} {
+		p := testenv.Start(t, strings.NewReader(""), bin, "-w", "300ms", "127.0.0.1", port)
+		if code := p.Wait(t); code != 1 || p.Stderr.String() != "Ncat: TIMEOUT.\n" {
+			t.Errorf("%s: exit %d, stderr %q; want 1 and ncat's line", bin, code, p.Stderr.String())
+		}
+	}
+	p := testenv.Start(t, strings.NewReader(""), testenv.Binary(t), "-w", "300ms", "127.0.0.1", port)
+	if code := p.Wait(t); code != 1 || p.Stderr.String() != "sockit: Connect to 127.0.0.1:"+port+": timed out after 300ms.\n" {
+		t.Errorf("sockit: exit %d, stderr %q", code, p.Stderr.String())
+	}
+}
+
+// fullListener returns the port of a listener with backlog 0 whose queue
+// is full, so that further SYNs go unanswered.
+func fullListener(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := syscall.Getsockname(fd)
+	port := strconv.Itoa(sa.(*syscall.SockaddrInet4).Port)
+	// Fill the queue; each of these completes its handshake and waits.
+	for range 3 {
+		c, err := net.DialTimeout("tcp4", "127.0.0.1:"+port, 200*time.Millisecond)
+		if err == nil {
+			t.Cleanup(func() { c.Close() })
+		}
+	}
+	return port
+}
+
+// TestMaxConnsMatchesNcat: with -lk -m 1, a second client is closed
+// without a byte while the first is served, and once the first leaves a
+// third is served; stdout holds what the served clients sent.
+func TestMaxConnsMatchesNcat(t *testing.T) {
+	sockit := testenv.Binary(t)
+	ncat := testenv.Peer(t, "ncat")
+	var res [2]string
+	for i, bin := range []string{sockit, ncat} {
+		port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+		pr, pw, _ := os.Pipe()
+		defer pw.Close()
+		srv := testenv.Start(t, pr, bin, "-v", "-lk", "-m", "1", "127.0.0.1", port)
+		pr.Close()
+		srv.WaitListening(t)
+		dial := func() net.Conn {
+			c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			return c
+		}
+		waitStdout := func(s string) {
+			for j := 0; j < 500 && !strings.Contains(srv.Stdout.String(), s); j++ {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		c1 := dial()
+		c1.Write([]byte("first\n"))
+		waitStdout("first\n")
+		c2 := dial()
+		n, err := c2.Read(make([]byte, 10))
+		second := fmt.Sprintf("%d bytes, closed %v", n, err == io.EOF || errors.Is(err, syscall.ECONNRESET))
+		c2.Close()
+		c1.Close()
+		// The slot frees once the server sees c1 go; retry until served.
+		third := "not served"
+		for j := 0; j < 50 && third == "not served"; j++ {
+			c3 := dial()
+			c3.Write([]byte("third\n"))
+			for k := 0; k < 20 && !strings.Contains(srv.Stdout.String(), "third\n"); k++ {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if strings.Contains(srv.Stdout.String(), "third\n") {
+				pw.Write([]byte("to all\n"))
+				b := make([]byte, 7)
+				_, err := io.ReadFull(c3, b)
+				third = fmt.Sprintf("got %q, %v", b, err)
+			}
+			c3.Close()
+		}
+		srv.Cmd.Process.Kill()
+		srv.Wait(t)
+		res[i] = fmt.Sprintf("second: %s; third: %s; stdout %q; denied logged %v", second, third,
+			srv.Stdout.String(), strings.Contains(srv.Stderr.String(), "New connection denied: connection limit reached (1)"))
+	}
+	t.Logf("sockit %s", res[0])
+	if res[0] != res[1] {
+		t.Errorf("\nsockit %s\nncat   %s", res[0], res[1])
 	}
 }

@@ -119,7 +119,7 @@ type plan struct {
 	spec   address.Spec
 	listen bool
 	proto  string
-	shown  string // the address as -v prints it
+	shown  string // the address as messages print it
 }
 
 // buildSpec turns ncat's positionals and flags into an address.Spec.
@@ -152,6 +152,9 @@ func buildSpec(o *ncatOptions) (plan, error) {
 			kind = address.UnixSendto
 		}
 		p.spec = address.Spec{Kind: kind, Args: []string{args[0]}}
+		if o.listen && o.keep {
+			p.spec.Options = []address.Option{{Name: "fork"}}
+		}
 		p.shown = args[0]
 		return p, nil
 	}
@@ -204,6 +207,9 @@ func buildSpec(o *ncatOptions) (plan, error) {
 		if host != "" {
 			opts = append(opts, address.Option{Name: "bind", Value: host})
 		}
+		if o.keep {
+			opts = append(opts, address.Option{Name: "fork"})
+		}
 		if o.backlog > 0 {
 			opts = append(opts, address.Option{Name: "backlog", Value: strconv.Itoa(o.backlog)})
 		}
@@ -222,6 +228,7 @@ func buildSpec(o *ncatOptions) (plan, error) {
 		kind = address.UDP
 	}
 	p.spec = address.Spec{Kind: kind, Args: []string{host, port}, Options: opts}
+	p.shown = net.JoinHostPort(strings.Trim(host, "[]"), port)
 	return p, nil
 }
 

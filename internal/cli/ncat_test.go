@@ -15,7 +15,7 @@ func TestBuildSpec(t *testing.T) {
 		{"127.0.0.1 8001 -v", "TCP:127.0.0.1:8001"},
 		{"-6 ::1 80", "TCP:'::1':80,pf=ip6"},
 		{"-u -l 9000", "UDP-LISTEN:9000"},
-		{"-lk 9000 --backlog 5", "TCP-LISTEN:9000,backlog=5"},
+		{"-lk 9000 --backlog 5", "TCP-LISTEN:9000,fork,backlog=5"},
 		{"-U /tmp/s", "UNIX-CONNECT:/tmp/s"},
 		{"-lU @abs", "UNIX-LISTEN:@abs"},
 		{"-uU /tmp/g", "UNIX-SENDTO:/tmp/g"},

@@ -148,6 +148,13 @@ func (s *session) connect(ctx context.Context) error {
 	}
 	conn, err := endpoint.Dial(dctx, s.p.spec)
 	if err != nil {
+		timedOut := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)
+		if s.o.wait > 0 && timedOut && ctx.Err() == nil {
+			if s.r.name == "Ncat" {
+				return errors.New("TIMEOUT") // ncat's words, for scripts that match them
+			}
+			return fmt.Errorf("connect to %s: timed out after %v", s.p.shown, s.o.wait)
+		}
 		return dialError(err)
 	}
 	s.r.logf("Connected to %s.", endpoint.Addr(conn.RemoteAddr()))
@@ -186,7 +193,8 @@ func (s *session) runChild(ctx context.Context, cmd endpoint.Command, conn strea
 }
 
 func (s *session) listen(ctx context.Context) error {
-	if s.o.udp && s.o.keep && s.command() == nil {
+	if s.o.udp && s.o.keep && s.command() == nil && s.r.name == "Ncat" {
+		// sockit answers every peer; ncat refuses, and so does its link.
 		return usagef("UDP mode does not support the -k or --keep-open options, except with --exec or --sh-exec")
 	}
 	ln, err := endpoint.Listen(ctx, s.p.spec)
@@ -239,14 +247,14 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 			}
 			return fmt.Errorf("accept: %w", err)
 		}
+		s.logConn(conn)
 		select {
 		case slots <- struct{}{}:
 		default:
-			s.r.logf("Connection from %s rejected: %d connections already.", endpoint.Addr(conn.RemoteAddr()), s.o.maxConns)
+			s.r.logf("New connection denied: connection limit reached (%d)", s.o.maxConns)
 			conn.Close()
 			continue
 		}
-		s.logConn(conn)
 		wg.Go(func() {
 			defer func() { <-slots }()
 			if cmd != nil {

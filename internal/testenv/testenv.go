@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -91,10 +92,13 @@ type Proc struct {
 	err    error
 }
 
-// Start runs argv with stdin and returns at once.
+// Start runs argv with stdin and returns at once. The process leads a
+// process group of its own, and the test's cleanup kills that group, so
+// whatever it forked (ncat forks per UDP peer) goes too.
 func Start(t testing.TB, stdin io.Reader, argv ...string) *Proc {
 	t.Helper()
 	p := &Proc{Cmd: exec.Command(argv[0], argv[1:]...), done: make(chan struct{})}
+	p.Cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	p.Cmd.Stdin = stdin
 	p.Cmd.Stdout = &p.Stdout
 	p.Cmd.Stderr = &p.Stderr
@@ -102,13 +106,10 @@ func Start(t testing.TB, stdin io.Reader, argv ...string) *Proc {
 		t.Fatalf("start %v: %v", argv, err)
 	}
 	go func() { p.err = p.Cmd.Wait(); close(p.done) }()
+	pid := p.Cmd.Process.Pid
 	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			p.Cmd.Process.Kill()
-			<-p.done
-		}
+		syscall.Kill(-pid, syscall.SIGKILL) //nolint:errcheck // the group may be gone
+		<-p.done
 	})
 	return p
 }
