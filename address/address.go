@@ -97,6 +97,16 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("address %q: %s %q", e.Input, e.Msg, e.Token)
 }
 
+// MustParse is Parse for specs fixed in a program's source: it panics if
+// s does not parse.
+func MustParse(s string) Spec {
+	sp, err := Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return sp
+}
+
 // Parse reads a socat-style address: TYPE[:param...][,option[=value]...].
 // Type names are case-insensitive; parameters and values may be quoted
 // with '...' or "..." or escaped with a backslash, and [...] keeps colons

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -353,5 +354,54 @@ func TestKeepOpenBroadcast(t *testing.T) {
 		if !strings.Contains(srv.Stdout.String(), "from "+strconv.Itoa(i)+"\n") {
 			t.Errorf("stdout %q lacks client %d", srv.Stdout.String(), i)
 		}
+	}
+}
+
+// TestAcceptDoesNoNameLookup traces a keep-open server with strace while
+// 20 clients come and go: accepting must not touch the resolver (no
+// /etc/hosts, resolv.conf or nsswitch.conf, no DNS socket), with or
+// without -n. A control run listening on "localhost" shows that the trace
+// does see Go's resolver when it is used.
+func TestAcceptDoesNoNameLookup(t *testing.T) {
+	strace := testenv.Peer(t, "strace")
+	sockit := testenv.Binary(t)
+	lookups := func(host string, clients int) []string {
+		port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+		trace := filepath.Join(t.TempDir(), "trace")
+		srv := testenv.Start(t, nil, strace, "-f", "-qq", "-e", "trace=openat,socket", "-o", trace,
+			sockit, "-v", "-lk", host, port)
+		srv.WaitListening(t)
+		for i := 0; i < clients; i++ {
+			c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Write([]byte("hi\n"))
+			c.Close()
+		}
+		for i := 0; i < 500 && strings.Count(srv.Stderr.String(), "Connection from") < clients; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		// Stop sockit and strace together: they share a process group.
+		syscall.Kill(-srv.Cmd.Process.Pid, syscall.SIGTERM)
+		srv.Wait(t)
+		b, err := os.ReadFile(trace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found []string
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, "/etc/hosts") || strings.Contains(line, "resolv.conf") ||
+				strings.Contains(line, "nsswitch.conf") || strings.Contains(line, "SOCK_DGRAM") {
+				found = append(found, line)
+			}
+		}
+		return found
+	}
+	if found := lookups("localhost", 0); len(found) == 0 {
+		t.Fatalf("control: listening on localhost showed no resolver activity; the trace cannot see lookups")
+	}
+	if found := lookups("127.0.0.1", 20); len(found) != 0 {
+		t.Errorf("accepting 20 clients touched the resolver:\n%s", strings.Join(found, "\n"))
 	}
 }

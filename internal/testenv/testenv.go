@@ -99,6 +99,7 @@ func Start(t testing.TB, stdin io.Reader, argv ...string) *Proc {
 	t.Helper()
 	p := &Proc{Cmd: exec.Command(argv[0], argv[1:]...), done: make(chan struct{})}
 	p.Cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	p.Cmd.WaitDelay = 5 * time.Second // a grandchild holding our pipes cannot hang Wait
 	p.Cmd.Stdin = stdin
 	p.Cmd.Stdout = &p.Stdout
 	p.Cmd.Stderr = &p.Stderr

@@ -1,0 +1,291 @@
+package endpoint_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sockit/sockit/address"
+	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/stream"
+)
+
+func spec(t *testing.T, s string) address.Spec {
+	t.Helper()
+	sp, err := address.Parse(s)
+	if err != nil {
+		t.Fatalf("parse %q: %v", s, err)
+	}
+	return sp
+}
+
+// dialSpec names the client side for a listener bound at ln.Addr().
+type pairCase struct {
+	name   string
+	listen string
+	dial   func(ln endpoint.Listener) string
+}
+
+func hostPortOf(ln endpoint.Listener) (string, string) {
+	h, p, _ := net.SplitHostPort(ln.Addr().String())
+	return h, p
+}
+
+func pairCases(t *testing.T) []pairCase {
+	dir := t.TempDir()
+	abstract := fmt.Sprintf("sockit-test-%d", time.Now().UnixNano())
+	return []pairCase{
+		{"tcp4", "TCP4-LISTEN:0,bind=127.0.0.1", func(ln endpoint.Listener) string {
+			h, p := hostPortOf(ln)
+			return "TCP:" + h + ":" + p
+		}},
+		{"tcp6", "TCP6-LISTEN:0,bind=[::1]", func(ln endpoint.Listener) string {
+			_, p := hostPortOf(ln)
+			return "TCP6:[::1]:" + p
+		}},
+		{"unix", "UNIX-LISTEN:" + filepath.Join(dir, "s"), func(endpoint.Listener) string {
+			return "UNIX-CONNECT:" + filepath.Join(dir, "s")
+		}},
+		{"abstract", "ABSTRACT-LISTEN:" + abstract, func(endpoint.Listener) string {
+			return "ABSTRACT-CONNECT:" + abstract
+		}},
+		{"udp", "UDP-LISTEN:0,bind=127.0.0.1", func(ln endpoint.Listener) string {
+			h, p := hostPortOf(ln)
+			return "UDP:" + h + ":" + p
+		}},
+		{"udp-fork", "UDP-LISTEN:0,bind=127.0.0.1,fork", func(ln endpoint.Listener) string {
+			h, p := hostPortOf(ln)
+			return "UDP:" + h + ":" + p
+		}},
+		{"unixgram", "UNIX-RECVFROM:" + filepath.Join(dir, "g"), func(endpoint.Listener) string {
+			return "UNIX-SENDTO:" + filepath.Join(dir, "g")
+		}},
+		{"unixgram-fork", "UNIX-RECVFROM:" + filepath.Join(dir, "gf") + ",fork", func(endpoint.Listener) string {
+			return "UNIX-SENDTO:" + filepath.Join(dir, "gf")
+		}},
+	}
+}
+
+// talk writes msg, half-closes, and reads to EOF.
+func talk(c stream.Conn, msg string) (string, error) {
+	if _, err := c.Write([]byte(msg)); err != nil {
+		return "", err
+	}
+	if err := c.CloseWrite(); err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(c)
+	return string(b), err
+}
+
+// TestListenDial opens every kind of listener, dials it, and checks a
+// question and an answer each way with half-close between them.
+func TestListenDial(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range pairCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := endpoint.Listen(ctx, spec(t, tc.listen))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			client, err := endpoint.Dial(ctx, spec(t, tc.dial(ln)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer client.Close()
+			// A datagram listener learns of its peer from the first datagram.
+			if _, err := client.Write([]byte("hello ")); err != nil {
+				t.Fatal(err)
+			}
+			server, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer server.Close()
+			if server.RemoteAddr() == nil && !strings.HasPrefix(tc.name, "unix") && tc.name != "abstract" {
+				t.Errorf("server conn has no remote address")
+			}
+			var got string
+			var gerr error
+			var wg sync.WaitGroup
+			wg.Go(func() { got, gerr = talk(client, "server") })
+			back, err := talk(server, "hello client")
+			wg.Wait()
+			if err != nil || gerr != nil {
+				t.Fatalf("server: %v, client: %v", err, gerr)
+			}
+			if back != "hello server" || got != "hello client" {
+				t.Fatalf("server got %q, client got %q", back, got)
+			}
+		})
+	}
+}
+
+// TestPeerListener: a forking datagram listener accepts each source
+// address once, keeps their datagrams apart, and answers from its own
+// address; a peer closed on the server side comes back as a new one.
+func TestPeerListener(t *testing.T) {
+	ln, err := endpoint.Listen(context.Background(), spec(t, "UDP-LISTEN:0,bind=127.0.0.1,fork"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var peers []*net.UDPConn
+	for i := range 3 {
+		c, err := net.DialUDP("udp", nil, ln.Addr().(*net.UDPAddr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.Write([]byte("from " + strconv.Itoa(i)))
+		peers = append(peers, c)
+	}
+	conns := map[string]stream.Conn{}
+	for range 3 {
+		s, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns[s.RemoteAddr().String()] = s
+	}
+	for i, p := range peers {
+		s := conns[p.LocalAddr().String()]
+		if s == nil {
+			t.Fatalf("peer %d (%v) was not accepted; have %v", i, p.LocalAddr(), conns)
+		}
+		buf := make([]byte, 64)
+		n, _ := s.Read(buf)
+		if want := "from " + strconv.Itoa(i); string(buf[:n]) != want {
+			t.Errorf("peer %d's conn read %q", i, buf[:n])
+		}
+		s.Write([]byte("to " + strconv.Itoa(i)))
+		p.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, from, err := p.ReadFromUDP(buf)
+		if err != nil || string(buf[:n]) != "to "+strconv.Itoa(i) || from.String() != ln.Addr().String() {
+			t.Errorf("peer %d got %q from %v, %v", i, buf[:n], from, err)
+		}
+		p.Write(nil) // end of stream
+		if n, err := s.Read(buf); n != 0 || err != io.EOF {
+			t.Errorf("peer %d's conn after empty datagram: %d, %v; want EOF", i, n, err)
+		}
+	}
+	first := conns[peers[0].LocalAddr().String()]
+	first.Close()
+	peers[0].Write([]byte("again"))
+	s, err := ln.Accept()
+	if err != nil || s.RemoteAddr().String() != peers[0].LocalAddr().String() {
+		t.Fatalf("after close, accept: %v, %v", s, err)
+	}
+	ln.Close()
+	if _, err := ln.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("accept after close: %v, want net.ErrClosed", err)
+	}
+}
+
+// TestBacklog: backlog=N reaches listen(2), as ss reports it.
+func TestBacklog(t *testing.T) {
+	ss, err := exec.LookPath("ss")
+	if err != nil {
+		t.Skip("ss (iproute2) not installed")
+	}
+	ln, err := endpoint.Listen(context.Background(), spec(t, "TCP4-LISTEN:0,bind=127.0.0.1,backlog=5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port := hostPortOf(ln)
+	out, err := exec.Command(ss, "-ltnH", "sport = :"+port).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// LISTEN 0 5 127.0.0.1:port 0.0.0.0:*  (Send-Q is the backlog)
+	if f := strings.Fields(string(out)); len(f) < 3 || f[2] != "5" {
+		t.Fatalf("ss: %q, want a send queue (backlog) of 5", out)
+	}
+}
+
+// TestErrors: failures wrap the system's error, so callers can test it.
+func TestErrors(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	closed, _ := net.Listen("tcp4", "127.0.0.1:0")
+	refused := closed.Addr().String()
+	closed.Close()
+	tests := []struct {
+		spec string
+		dial bool
+		want error
+	}{
+		{"TCP:" + refused, true, syscall.ECONNREFUSED},
+		{"UNIX-CONNECT:" + filepath.Join(dir, "missing"), true, syscall.ENOENT},
+		{"UNIX-LISTEN:" + filepath.Join(dir, "no", "such", "dir"), false, syscall.ENOENT},
+		{"TCP-LISTEN:70000", false, nil},
+		{"STDIO", false, nil},
+	}
+	for _, tt := range tests {
+		var err error
+		if tt.dial {
+			var c stream.Conn
+			c, err = endpoint.Dial(ctx, spec(t, tt.spec))
+			if c != nil {
+				c.Close()
+			}
+		} else {
+			var ln endpoint.Listener
+			ln, err = endpoint.Listen(ctx, spec(t, tt.spec))
+			if ln != nil {
+				ln.Close()
+			}
+		}
+		if err == nil || tt.want != nil && !errors.Is(err, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.spec, err, tt.want)
+		}
+	}
+}
+
+// TestCommandGetsSocket: a child serving a TCP conn gets the descriptor
+// itself (no pipes) and ncat's environment; over a datagram conn it gets
+// pipes.
+func TestCommandGetsSocket(t *testing.T) {
+	ctx := context.Background()
+	ln, err := endpoint.Listen(ctx, spec(t, "TCP4-LISTEN:0,bind=127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	h, p := hostPortOf(ln)
+	client, err := endpoint.Dial(ctx, spec(t, "TCP:"+h+":"+p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := endpoint.Command{Argv: []string{`echo "$NCAT_PROTO $NCAT_LOCAL_PORT $NCAT_REMOTE_ADDR"; cat`}, Shell: true, Proto: "TCP"}
+	child, pipes, err := cmd.Start(ctx, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server.Close()
+	if pipes != nil {
+		t.Errorf("a TCP conn should go to the child as its descriptor, got pipes")
+	}
+	got, err := talk(client, "echoed\n")
+	child.Wait()
+	if want := "TCP " + p + " 127.0.0.1\nechoed\n"; got != want || err != nil {
+		t.Errorf("child said %q (%v), want %q", got, err, want)
+	}
+}
