@@ -12,8 +12,21 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	caught := make(chan os.Signal, 1)
+	go func() {
+		s := <-sigs
+		caught <- s
+		cancel() // sessions close their sockets and children, then Main returns
+	}()
 	code := cli.Main(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	select {
+	case s := <-caught:
+		// Exit as a process killed by s would, as ncat does (130 for ^C).
+		code = 128 + int(s.(syscall.Signal))
+	default:
+	}
 	os.Exit(code)
 }

@@ -11,7 +11,9 @@ import (
 // ms, s, m or h suffix ("500ms", "2s", "1.5").
 type durationValue struct {
 	d    *time.Duration
-	flag string
+	flag string // the short flag, for messages
+	what string // "timeout" or "delay"
+	bad  *error // set to the message when a value is refused
 }
 
 func (v durationValue) String() string { return v.d.String() }
@@ -20,7 +22,9 @@ func (v durationValue) Type() string   { return "time" }
 func (v durationValue) Set(s string) error {
 	d, err := parseTime(s)
 	if err != nil {
-		return fmt.Errorf("invalid -%s timeout %q (must be greater than 0 and less than 2147483s)", v.flag, s)
+		// pflag wraps this in its own wording; bad keeps ncat's line.
+		*v.bad = usagef("invalid -%s %s %q (must be greater than 0 and less than 2147483s)", v.flag, v.what, s)
+		return *v.bad
 	}
 	*v.d = d
 	return nil

@@ -15,12 +15,17 @@ import (
 // Version is sockit's version.
 const Version = "0.1.0"
 
-// usageError is bad input on the command line: exit code 2.
-type usageError struct{ msg string }
+// usageError is bad input on the command line, or a listener that cannot
+// bind: exit code 2, as ncat. Its message is printed capitalized unless
+// verbatim (ncat's "bind to ..." starts in lower case).
+type usageError struct {
+	msg      string
+	verbatim bool
+}
 
 func (e *usageError) Error() string { return e.msg }
 
-func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf(format, a...)} }
 
 // Main runs sockit with args (args[0] picks the personality) and returns
 // the exit code. It prints errors once, as one line on stderr.
@@ -34,12 +39,19 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if err == nil {
 		return 0
 	}
+	if ctx.Err() != nil {
+		return 1 // interrupted: the caller reports how, and nothing else failed
+	}
 	if errors.Is(err, errHelp) {
 		return 0
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {
-		r.errorf("%s. QUITTING.", capitalize(ue.msg))
+		msg := ue.msg
+		if !ue.verbatim {
+			msg = capitalize(msg)
+		}
+		r.errorf("%s. QUITTING.", msg)
 		return 2
 	}
 	r.errorf("%s.", capitalize(err.Error()))

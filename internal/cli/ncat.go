@@ -26,6 +26,7 @@ type ncatOptions struct {
 	output, hexDump                               string
 	wait, idle, delay                             time.Duration
 	args                                          []string
+	badTime                                       error // a refused -w/-i/-d value, in ncat's words
 }
 
 func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
@@ -53,9 +54,9 @@ func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
 	fs.BoolVar(&o.sendOnly, "send-only", false, "only send data, ignoring received; quit on EOF")
 	fs.BoolVar(&o.recvOnly, "recv-only", false, "only receive data, never send anything")
 	fs.BoolVar(&o.noShutdown, "no-shutdown", false, "do not shutdown into half-duplex mode on receiving EOF on stdin")
-	fs.VarP(durationValue{&o.wait, "w"}, "wait", "w", "connect timeout")
-	fs.VarP(durationValue{&o.idle, "i"}, "idle-timeout", "i", "idle read/write timeout")
-	fs.VarP(durationValue{&o.delay, "d"}, "delay", "d", "wait between read/writes")
+	fs.VarP(durationValue{&o.wait, "w", "timeout", &o.badTime}, "wait", "w", "connect timeout")
+	fs.VarP(durationValue{&o.idle, "i", "timeout", &o.badTime}, "idle-timeout", "i", "idle read/write timeout")
+	fs.VarP(durationValue{&o.delay, "d", "delay", &o.badTime}, "delay", "d", "wait between read/writes")
 	fs.BoolVarP(&o.help, "help", "h", false, "display this help screen")
 	fs.BoolVar(&o.version, "version", false, "display version information and exit")
 	return fs
@@ -70,7 +71,10 @@ func parseNcat(argv []string) (*ncatOptions, error) {
 		return nil, err
 	}
 	if err := fs.Parse(argv); err != nil {
-		return nil, &usageError{err.Error() + "; try --help"}
+		if o.badTime != nil {
+			return nil, o.badTime
+		}
+		return nil, usagef("%s; try --help", err)
 	}
 	o.args = fs.Args()
 	return o, nil
@@ -218,6 +222,7 @@ func buildSpec(o *ncatOptions) (plan, error) {
 			kind = address.UDPListen
 		}
 		p.spec = address.Spec{Kind: kind, Args: []string{port}, Options: opts}
+		p.shown = net.JoinHostPort(strings.Trim(host, "[]"), port)
 		return p, nil
 	}
 	if o.source != "" || o.sourcePort != "" {

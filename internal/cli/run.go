@@ -199,7 +199,8 @@ func (s *session) listen(ctx context.Context) error {
 	}
 	ln, err := endpoint.Listen(ctx, s.p.spec)
 	if err != nil {
-		return fmt.Errorf("bind to %s: %w", s.p.spec, unwrapOp(err))
+		// ncat's words and exit code 2, for scripts that match them.
+		return &usageError{msg: fmt.Sprintf("bind to %s: %s", s.p.shown, capitalize(unwrapOp(err).Error())), verbatim: true}
 	}
 	defer ln.Close()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
