@@ -7,6 +7,7 @@ package address
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -23,10 +24,21 @@ const (
 	UnixListen   Kind = "UNIX-LISTEN"
 	UnixSendto   Kind = "UNIX-SENDTO"
 	UnixRecvfrom Kind = "UNIX-RECVFROM"
+	UDPSendto    Kind = "UDP-SENDTO"
+	UDPRecvfrom  Kind = "UDP-RECVFROM"
 	Stdio        Kind = "STDIO"
+	Stdin        Kind = "STDIN"
+	Stdout       Kind = "STDOUT"
 	Exec         Kind = "EXEC"
 	System       Kind = "SYSTEM"
+	File         Kind = "OPEN"
+	Create       Kind = "CREATE"
+	Gopen        Kind = "GOPEN"
+	Pipe         Kind = "PIPE"
 )
+
+// optional marks a kind whose one parameter may be left out (PIPE).
+const optional = -1
 
 // kinds maps every accepted name (aliases included) to its kind, the
 // number of colon-separated parameters it takes, and a forced family.
@@ -46,8 +58,30 @@ var kinds = map[string]struct {
 	"UNIX-SENDTO": {UnixSendto, 1, ""}, "UNIX-RECVFROM": {UnixRecvfrom, 1, ""},
 	"ABSTRACT-CONNECT": {UnixConnect, 1, "abstract"}, "ABSTRACT-LISTEN": {UnixListen, 1, "abstract"},
 	"ABSTRACT-SENDTO": {UnixSendto, 1, "abstract"}, "ABSTRACT-RECVFROM": {UnixRecvfrom, 1, "abstract"},
-	"STDIO": {Stdio, 0, ""}, "-": {Stdio, 0, ""},
+	"UDP-SENDTO": {UDPSendto, 2, ""}, "UDP4-SENDTO": {UDPSendto, 2, "4"}, "UDP6-SENDTO": {UDPSendto, 2, "6"},
+	"UDP-RECVFROM": {UDPRecvfrom, 1, ""}, "UDP4-RECVFROM": {UDPRecvfrom, 1, "4"}, "UDP6-RECVFROM": {UDPRecvfrom, 1, "6"},
+	"STDIO": {Stdio, 0, ""}, "-": {Stdio, 0, ""}, "STDIN": {Stdin, 0, ""}, "STDOUT": {Stdout, 0, ""},
 	"EXEC": {Exec, 1, ""}, "SYSTEM": {System, 1, ""},
+	"OPEN": {File, 1, ""}, "FILE": {File, 1, ""}, "CREATE": {Create, 1, ""}, "CREAT": {Create, 1, ""},
+	"GOPEN": {Gopen, 1, ""}, "PIPE": {Pipe, optional, ""}, "FIFO": {Pipe, optional, ""},
+}
+
+// notYet are socat address types sockit does not open yet, with why;
+// they are refused with that reason rather than as unknown.
+var notYet = map[string]string{
+	"OPENSSL": "TLS", "SSL": "TLS", "OPENSSL-LISTEN": "TLS", "SSL-L": "TLS",
+	"OPENSSL-CONNECT": "TLS", "SOCKS4": "proxy", "SOCKS4A": "proxy", "SOCKS5": "proxy",
+	"PROXY": "proxy", "PROXY-CONNECT": "proxy", "PTY": "pseudo-terminal",
+}
+
+// Kinds lists the address type names Parse accepts, aliases included.
+func Kinds() []string {
+	out := make([]string, 0, len(kinds))
+	for name := range kinds {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Option is one ",name=value" after the parameters.
@@ -86,15 +120,20 @@ func (s Spec) Arg(i int) string {
 	return ""
 }
 
-// Error is a parse error that points at a token.
+// Error is a parse error that points at the token it is about.
 type Error struct {
-	Input string
-	Token string
-	Msg   string
+	Input string // the whole address
+	Token string // the offending part of it
+	Msg   string // what is wrong with Token
+	Hint  string // a suggestion ("did you mean TCP-LISTEN?"), or ""
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("address %q: %s %q", e.Input, e.Msg, e.Token)
+	msg := fmt.Sprintf("address %q: %s %q", e.Input, e.Msg, e.Token)
+	if e.Hint != "" {
+		msg += " (" + e.Hint + ")"
+	}
+	return msg
 }
 
 // MustParse is Parse for specs fixed in a program's source: it panics if
@@ -119,9 +158,13 @@ func Parse(in string) (Spec, error) {
 	if i := indexTop(head, ':'); i >= 0 {
 		name, rest = head[:i], head[i+1:]
 	}
-	k, ok := kinds[strings.ToUpper(unquote(name))]
+	upper := strings.ToUpper(unquote(name))
+	k, ok := kinds[upper]
 	if !ok {
-		return Spec{}, &Error{in, name, "unknown address type"}
+		if what, ok := notYet[upper]; ok {
+			return Spec{}, &Error{Input: in, Token: name, Msg: "address type not supported yet:", Hint: "sockit has no " + what + " addresses yet"}
+		}
+		return Spec{}, &Error{Input: in, Token: name, Msg: "unknown address type", Hint: suggest(upper, Kinds())}
 	}
 	s := Spec{Kind: k.kind}
 	switch k.family {
@@ -133,13 +176,19 @@ func Parse(in string) (Spec, error) {
 		s.Options = append(s.Options, Option{"abstract", ""})
 	}
 	var args []string
-	if k.params > 0 {
+	switch {
+	case k.params > 0:
 		args = splitN(rest, ':', k.params)
 		if rest == "" || len(args) != k.params {
-			return Spec{}, &Error{in, head, fmt.Sprintf("wants %d parameter(s) in", k.params)}
+			return Spec{}, &Error{Input: in, Token: head, Msg: fmt.Sprintf("%s wants %d parameter(s) in", k.kind, k.params),
+				Hint: usage[k.kind]}
 		}
-	} else if rest != "" {
-		return Spec{}, &Error{in, rest, "takes no parameters, got"}
+	case k.params == optional:
+		if rest != "" {
+			args = []string{rest}
+		}
+	case rest != "":
+		return Spec{}, &Error{Input: in, Token: rest, Msg: "takes no parameters, got"}
 	}
 	for _, a := range args {
 		s.Args = append(s.Args, unquote(a))
@@ -151,7 +200,19 @@ func Parse(in string) (Spec, error) {
 		n, v, _ := strings.Cut(p, "=")
 		s.Options = append(s.Options, Option{strings.ToLower(unquote(n)), unquote(v)})
 	}
+	if err := validate(in, &s); err != nil {
+		return Spec{}, err
+	}
 	return s, nil
+}
+
+// usage shows the parameters each kind takes, for error hints.
+var usage = map[Kind]string{
+	TCP: "TCP:host:port", UDP: "UDP:host:port", UDPSendto: "UDP-SENDTO:host:port",
+	TCPListen: "TCP-LISTEN:port", UDPListen: "UDP-LISTEN:port", UDPRecvfrom: "UDP-RECVFROM:port",
+	UnixConnect: "UNIX-CONNECT:path", UnixListen: "UNIX-LISTEN:path", UnixSendto: "UNIX-SENDTO:path",
+	UnixRecvfrom: "UNIX-RECVFROM:path", Exec: "EXEC:'program args'", System: "SYSTEM:'shell command'",
+	File: "OPEN:path", Create: "CREATE:path", Gopen: "GOPEN:path",
 }
 
 // String returns the spec in socat syntax; Parse reads it back to an equal Spec.

@@ -2,6 +2,7 @@ package address
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -15,7 +16,13 @@ func TestParse(t *testing.T) {
 		{"TCP-LISTEN:8080,fork,reuseaddr", Spec{Kind: TCPListen, Args: []string{"8080"}, Options: []Option{{"fork", ""}, {"reuseaddr", ""}}}},
 		{"UNIX-LISTEN:/run/x.sock,unlink-early", Spec{Kind: UnixListen, Args: []string{"/run/x.sock"}, Options: []Option{{"unlink-early", ""}}}},
 		{"-", Spec{Kind: Stdio}},
-		{"EXEC:'cat -n',pty", Spec{Kind: Exec, Args: []string{"cat -n"}, Options: []Option{{"pty", ""}}}},
+		{"EXEC:'cat -n',setsid", Spec{Kind: Exec, Args: []string{"cat -n"}, Options: []Option{{"setsid", ""}}}},
+		{"exec:cat,sid", Spec{Kind: Exec, Args: []string{"cat"}, Options: []Option{{"setsid", ""}}}},
+		{"PIPE", Spec{Kind: Pipe}},
+		{"pipe:/tmp/fifo", Spec{Kind: Pipe, Args: []string{"/tmp/fifo"}}},
+		{"UDP-RECVFROM:53,fork,max-children=4", Spec{Kind: UDPRecvfrom, Args: []string{"53"}, Options: []Option{{"fork", ""}, {"max-children", "4"}}}},
+		{"TCP:h:1,connect-timeout=1.5,retry=3,interval=200ms,rcvbuf=64k", Spec{Kind: TCP, Args: []string{"h", "1"},
+			Options: []Option{{"connect-timeout", "1.5"}, {"retry", "3"}, {"interval", "200ms"}, {"rcvbuf", "64k"}}}},
 		{"SYSTEM:echo a:b", Spec{Kind: System, Args: []string{"echo a:b"}}},
 		{"ABSTRACT-LISTEN:name", Spec{Kind: UnixListen, Args: []string{"name"}, Options: []Option{{"abstract", ""}}}},
 	}
@@ -31,6 +38,29 @@ func TestParse(t *testing.T) {
 		again, err := Parse(got.String())
 		if err != nil || !reflect.DeepEqual(again, got) {
 			t.Errorf("Parse(%q.String() = %q) = %#v, %v", tt.in, got.String(), again, err)
+		}
+	}
+}
+
+// TestParseErrorsPoint: each refusal names the offending token and, where
+// one is near, the name that was probably meant.
+func TestParseErrorsPoint(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"TCP-LISTN:8080", `unknown address type "TCP-LISTN" (did you mean TCP-LISTEN?)`},
+		{"TCP:h:1,nodelayy", `unknown option "nodelayy" (did you mean nodelay?)`},
+		{"TCP:h:1,fork", `option does not apply to TCP: "fork"`},
+		{"TCP:h:1,rcvbuf=lots", `bad value in "rcvbuf=lots" (want a size such as 65536 or 64k)`},
+		{"TCP-LISTEN:1,max-children=-2", `bad value in "max-children=-2"`},
+		{"UNIX-LISTEN:/x,mode=999", `want an octal mode`},
+		{"TCP:onlyhost", `TCP wants 2 parameter(s) in "TCP:onlyhost" (TCP:host:port)`},
+		{"OPENSSL:h:443", `address type not supported yet: "OPENSSL" (sockit has no TLS addresses yet)`},
+		{"EXEC:cat,pty", `option not supported: "pty"`},
+		{"FROB:1", `unknown address type "FROB"`},
+	}
+	for _, tt := range tests {
+		_, err := Parse(tt.in)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%q): %v, want it to say %s", tt.in, err, tt.want)
 		}
 	}
 }

@@ -7,8 +7,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
-	"time"
 
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/stream"
@@ -21,36 +21,84 @@ type Listener interface {
 	Addr() net.Addr
 }
 
-// Dial connects to the endpoint s names.
+// Dial connects to the endpoint s names. Files, pipes and commands open
+// at once; sockets honour connect-timeout (per attempt), retry, forever
+// and interval.
 func Dial(ctx context.Context, s address.Spec) (stream.Conn, error) {
-	if v, ok := s.Opt("connect-timeout"); ok {
-		d, err := time.ParseDuration(v + "s")
-		if err != nil {
-			return nil, fmt.Errorf("connect-timeout %q: bad value", v)
-		}
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
-		defer cancel()
-	}
+	var dial func(context.Context) (stream.Conn, error)
 	switch s.Kind {
 	case address.TCP:
-		return dialTCP(ctx, s)
-	case address.UDP:
-		return dialUDP(ctx, s)
+		dial = func(ctx context.Context) (stream.Conn, error) { return dialTCP(ctx, s) }
+	case address.UDP, address.UDPSendto:
+		dial = func(ctx context.Context) (stream.Conn, error) { return dialUDP(ctx, s) }
 	case address.UnixConnect:
-		return dialUnix(ctx, s)
+		dial = func(ctx context.Context) (stream.Conn, error) { return dialUnix(ctx, s) }
 	case address.UnixSendto:
-		return dialUnixgram(s)
+		dial = func(context.Context) (stream.Conn, error) { return dialUnixgram(s) }
+	case address.File, address.Create, address.Gopen, address.Pipe:
+		return openFile(ctx, s)
+	case address.Exec, address.System:
+		return CommandFor(s).Open(ctx)
+	default:
+		return nil, fmt.Errorf("%s: cannot be dialled", s.Kind)
 	}
-	return nil, fmt.Errorf("%s: cannot be dialled", s.Kind)
+	if v, ok := s.Opt("connect-timeout"); ok {
+		d, err := address.ParseSeconds(v)
+		if err != nil {
+			return nil, fmt.Errorf("connect-timeout %q: %w", v, err)
+		}
+		once := dial
+		dial = func(ctx context.Context) (stream.Conn, error) {
+			ctx, cancel := context.WithTimeout(ctx, d)
+			defer cancel()
+			return once(ctx)
+		}
+	}
+	return withRetry(ctx, s, dial)
 }
 
-// Listen binds the endpoint s names.
+// Listen binds the endpoint s names. With the range option, peers
+// outside the prefix are closed before a byte is read.
 func Listen(ctx context.Context, s address.Spec) (Listener, error) {
+	ln, err := listen(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := s.Opt("range"); ok {
+		prefix, err := netip.ParsePrefix(v)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("range %q: %w", v, err)
+		}
+		return &rangeListener{Listener: ln, prefix: prefix.Masked()}, nil
+	}
+	return ln, nil
+}
+
+// rangeListener accepts only peers whose address is in prefix.
+type rangeListener struct {
+	Listener
+	prefix netip.Prefix
+}
+
+func (l *rangeListener) Accept() (stream.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if ap, err := netip.ParseAddrPort(Addr(c.RemoteAddr())); err == nil && l.prefix.Contains(ap.Addr().Unmap()) {
+			return c, nil
+		}
+		c.Close()
+	}
+}
+
+func listen(ctx context.Context, s address.Spec) (Listener, error) {
 	switch s.Kind {
 	case address.TCPListen:
 		return listenTCP(ctx, s)
-	case address.UDPListen:
+	case address.UDPListen, address.UDPRecvfrom:
 		return listenUDP(s)
 	case address.UnixListen:
 		return listenUnix(ctx, s)

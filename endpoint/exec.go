@@ -2,13 +2,17 @@ package endpoint
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 
+	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/stream"
 )
 
@@ -22,6 +26,68 @@ type Command struct {
 	Stderr io.Writer
 	// Proto names the transport in NCAT_PROTO ("TCP", "UDP"...).
 	Proto string
+	// Setsid runs the child in a session of its own (socat's setsid).
+	Setsid bool
+}
+
+// CommandFor returns the command an EXEC or SYSTEM address names.
+func CommandFor(s address.Spec) Command {
+	if s.Kind == address.System {
+		return Command{Argv: []string{s.Arg(0)}, Shell: true, Setsid: on(s, "setsid")}
+	}
+	return Command{Argv: ParseCommand(s.Arg(0)), Setsid: on(s, "setsid")}
+}
+
+// Open starts c with pipes for its stdin and stdout and returns them as a
+// conn: CloseWrite closes the child's stdin, and Close closes both pipes
+// and waits for the child (ctx ending kills it).
+func (c Command) Open(ctx context.Context) (stream.Conn, error) {
+	if len(c.Argv) == 0 {
+		return nil, errors.New("exec: no command")
+	}
+	cmd := c.command(ctx, nil)
+	w, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	r, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return &childConn{Pair: stream.Pair{R: r, W: w}, cmd: cmd}, nil
+}
+
+// childConn is a child's stdin and stdout; Close also reaps the child.
+type childConn struct {
+	stream.Pair
+	cmd  *exec.Cmd
+	once sync.Once
+}
+
+func (c *childConn) Close() error {
+	err := c.Pair.Close()
+	c.once.Do(func() { c.cmd.Wait() }) //nolint:errcheck // the exit status is not the conn's error
+	return err
+}
+
+// command builds the exec.Cmd for c serving peer (nil: no peer).
+func (c Command) command(ctx context.Context, peer stream.Conn) *exec.Cmd {
+	argv := c.Argv
+	if c.Shell {
+		argv = []string{"/bin/sh", "-c", strings.Join(c.Argv, " ")}
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	if peer != nil {
+		cmd.Env = append(os.Environ(), ncatEnv(peer, c.Proto)...)
+	}
+	cmd.Stderr = c.Stderr
+	if c.Setsid {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	}
+	return cmd
 }
 
 // ParseCommand splits a -e command line on blanks, as ncat does.
@@ -32,13 +98,7 @@ func ParseCommand(line string) []string { return strings.Fields(line) }
 // is nil: no byte passes through sockit. Otherwise the child talks through
 // pipes, and the caller joins the returned conn with peer.
 func (c Command) Start(ctx context.Context, peer stream.Conn) (*exec.Cmd, stream.Conn, error) {
-	argv := c.Argv
-	if c.Shell {
-		argv = []string{"/bin/sh", "-c", strings.Join(c.Argv, " ")}
-	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), ncatEnv(peer, c.Proto)...)
-	cmd.Stderr = c.Stderr
+	cmd := c.command(ctx, peer)
 	if f := socketFile(peer); f != nil {
 		defer f.Close()
 		cmd.Stdin, cmd.Stdout = f, f

@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/stream"
 )
 
@@ -15,3 +16,20 @@ func Stdio(in io.Reader, out io.Writer) stream.Conn {
 	}
 	return &stream.Pair{R: in, W: out}
 }
+
+// StdioFor returns the conn for a STDIO, STDIN or STDOUT address over in
+// and out. STDIN only reads (what is written to it is discarded); STDOUT
+// only writes (reading it sees end of stream at once).
+func StdioFor(k address.Kind, in io.Reader, out io.Writer) stream.Conn {
+	switch k {
+	case address.Stdin:
+		return Stdio(in, io.Discard)
+	case address.Stdout:
+		return Stdio(eofReader{}, out)
+	}
+	return Stdio(in, out)
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -19,7 +20,7 @@ func dialTCP(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		return nil, err
 	}
 	network := ipNetwork("tcp", s)
-	d := net.Dialer{}
+	d := net.Dialer{Control: sockopts(s), KeepAlive: keepAlive(s)}
 	if b, ok := s.Opt("bind"); ok {
 		la, err := net.ResolveTCPAddr(network, b)
 		if err != nil {
@@ -31,7 +32,20 @@ func dialTCP(ctx context.Context, s address.Spec) (stream.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.(*net.TCPConn), nil
+	tc := c.(*net.TCPConn)
+	if v, ok := s.Opt("nodelay"); ok && v == "0" {
+		tc.SetNoDelay(false) //nolint:errcheck // best effort, as socat
+	}
+	return tc, nil
+}
+
+// keepAlive maps the keepalive option to net's field: on with Go's
+// defaults when set, off otherwise (socat leaves SO_KEEPALIVE off).
+func keepAlive(s address.Spec) time.Duration {
+	if on(s, "keepalive") {
+		return 0
+	}
+	return -1
 }
 
 // tcpListener adapts *net.TCPListener to Listener.
@@ -45,20 +59,8 @@ func listenTCP(ctx context.Context, s address.Spec) (Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	lc := net.ListenConfig{}
+	lc := net.ListenConfig{Control: sockopts(s), KeepAlive: keepAlive(s)}
 	lc.SetMultipathTCP(false)
-	if _, ok := s.Opt("reuseport"); ok {
-		lc.Control = func(_, _ string, rc syscall.RawConn) error {
-			var serr error
-			err := rc.Control(func(fd uintptr) {
-				serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
-			})
-			if err != nil {
-				return err
-			}
-			return serr
-		}
-	}
 	ln, err := lc.Listen(ctx, ipNetwork("tcp", s), addr)
 	if err != nil {
 		return nil, err

@@ -2,7 +2,11 @@ package endpoint
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
 	"net"
+	"os"
+	"strconv"
 
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/stream"
@@ -33,15 +37,52 @@ type unixListener struct{ *net.UnixListener }
 func (l unixListener) Accept() (stream.Conn, error) { return l.AcceptUnix() }
 
 func listenUnix(ctx context.Context, s address.Spec) (Listener, error) {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "unix", unixPath(s))
+	path := unixPath(s)
+	if err := unlinkEarly(s, path); err != nil {
+		return nil, err
+	}
+	lc := net.ListenConfig{Control: sockopts(s)}
+	ln, err := lc.Listen(ctx, "unix", path)
 	if err != nil {
 		return nil, err
 	}
 	ul := ln.(*net.UnixListener)
+	if v, ok := s.Opt("unlink-close"); ok && v == "0" {
+		ul.SetUnlinkOnClose(false)
+	}
+	if err := setMode(s, path); err != nil {
+		ul.Close()
+		return nil, err
+	}
 	if err := setBacklog(ul, s); err != nil {
 		ul.Close()
 		return nil, err
 	}
 	return unixListener{ul}, nil
+}
+
+// unlinkEarly removes a stale socket file before binding, when asked; a
+// path that is not a socket is left alone and reported.
+func unlinkEarly(s address.Spec, path string) error {
+	if !on(s, "unlink-early") || path == "" || path[0] == '@' {
+		return nil
+	}
+	st, err := os.Lstat(path)
+	if err != nil {
+		return nil // nothing to remove
+	}
+	if st.Mode()&fs.ModeSocket == 0 {
+		return fmt.Errorf("unlink-early: %s exists and is not a socket", path)
+	}
+	return os.Remove(path)
+}
+
+// setMode applies the mode option to a socket file just bound.
+func setMode(s address.Spec, path string) error {
+	v, ok := s.Opt("mode")
+	if !ok || path == "" || path[0] == '@' {
+		return nil
+	}
+	m, _ := strconv.ParseUint(v, 8, 32) // validated by address.Parse
+	return os.Chmod(path, fs.FileMode(m))
 }

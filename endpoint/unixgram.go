@@ -26,12 +26,19 @@ func dialUnixgram(s address.Spec) (stream.Conn, error) {
 
 func listenUnixgram(s address.Spec) (Listener, error) {
 	path := unixPath(s)
+	if err := unlinkEarly(s, path); err != nil {
+		return nil, err
+	}
 	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
 	if err != nil {
 		return nil, err
 	}
+	if err := setMode(s, path); err != nil {
+		c.Close()
+		return nil, err
+	}
 	cleanup := func() {}
-	if path != "" && path[0] != '@' {
+	if v, ok := s.Opt("unlink-close"); path != "" && path[0] != '@' && (!ok || v != "0") {
 		cleanup = func() { os.Remove(path) }
 	}
 	readFrom := func(b []byte) (int, net.Addr, error) {

@@ -334,15 +334,18 @@ func TestKeepOpenBroadcast(t *testing.T) {
 	}
 	pw.Write([]byte("to all\n"))
 	pw.Close()
+	// Each client reads to EOF (stdin's end reaches every client as a
+	// half-close) and then sends. A client's own EOF ends its session, as
+	// in ncat, so it half-closes only after reading.
 	for i, c := range conns {
-		c.Write([]byte("from " + strconv.Itoa(i) + "\n"))
-		c.(*net.TCPConn).CloseWrite()
 		var got bytes.Buffer
 		c.SetReadDeadline(time.Now().Add(10 * time.Second))
 		got.ReadFrom(c)
 		if got.String() != "to all\n" {
 			t.Errorf("client %d got %q", i, got.String())
 		}
+		c.Write([]byte("from " + strconv.Itoa(i) + "\n"))
+		c.(*net.TCPConn).CloseWrite()
 	}
 	for i := 0; i < 300 && strings.Count(srv.Stdout.String(), "from") < 3; i++ {
 		time.Sleep(10 * time.Millisecond)

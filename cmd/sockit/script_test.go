@@ -17,7 +17,8 @@ import (
 
 // TestScripts runs testdata/script/*.txtar: one script per user-visible
 // behaviour, with the built sockit binary on PATH. Scripts get $PORT and
-// $PORT2 (free TCP and UDP ports on 127.0.0.1) and one command:
+// $PORT2 and $PORT3 (free TCP, UDP and TCP ports on 127.0.0.1) and one
+// command:
 //
 //	waitlisten tcp|udp|unix ADDR   wait (at most 10 s) until ADDR listens
 func TestScripts(t *testing.T) {
@@ -29,6 +30,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+env.Getenv("PATH"))
 			env.Setenv("PORT", testenv.FreePort(t, "tcp4", "127.0.0.1"))
 			env.Setenv("PORT2", testenv.FreePort(t, "udp4", "127.0.0.1"))
+			env.Setenv("PORT3", testenv.FreePort(t, "tcp4", "127.0.0.1"))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

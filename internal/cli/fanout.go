@@ -50,14 +50,18 @@ func (f *fanout) readFrom(in io.Reader) {
 	}
 }
 
-// serve registers c and copies what it sends to stdout until it ends.
-func (f *fanout) serve(c stream.Conn) {
+// add registers c to receive stdin from now on.
+func (f *fanout) add(c stream.Conn) {
 	f.mu.Lock()
 	f.conns[c] = struct{}{}
 	if f.eof && !f.noShutdown {
 		c.CloseWrite()
 	}
 	f.mu.Unlock()
+}
+
+// serve copies what c sends to stdout until c ends; add c first.
+func (f *fanout) serve(c stream.Conn) {
 	// A small buffer: an idle client should cost little (DESIGN.md).
 	buf := make([]byte, 2048)
 	for {
@@ -71,6 +75,9 @@ func (f *fanout) serve(c stream.Conn) {
 			break
 		}
 	}
+	// The client's stream has ended: its session ends, as in ncat. (A
+	// half-closed client cannot be told from a gone one without writing to
+	// it, and keeping gone ones until stdin ends would leak them.)
 	f.mu.Lock()
 	delete(f.conns, c)
 	f.mu.Unlock()

@@ -248,14 +248,18 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 			}
 			return fmt.Errorf("accept: %w", err)
 		}
-		s.logConn(conn)
 		select {
 		case slots <- struct{}{}:
 		default:
+			s.logConn(conn)
 			s.r.logf("New connection denied: connection limit reached (%d)", s.o.maxConns)
 			conn.Close()
 			continue
 		}
+		if fan != nil {
+			fan.add(conn) // before the log line: a client logged is a client served
+		}
+		s.logConn(conn)
 		wg.Go(func() {
 			defer func() { <-slots }()
 			if cmd != nil {

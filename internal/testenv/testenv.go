@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -64,23 +65,29 @@ func Peer(t testing.TB, name string) string {
 	return p
 }
 
-// FreePort returns a port that was free on host a moment ago.
+// FreePort returns a port that was free on host a moment ago. It picks
+// below the kernel's ephemeral range (32768 and up by default), so the
+// many client connections the tests make cannot land on it between now
+// and the moment a server binds it.
 func FreePort(t testing.TB, network, host string) string {
 	t.Helper()
-	if strings.HasPrefix(network, "udp") {
-		c, err := net.ListenPacket(network, net.JoinHostPort(host, "0"))
-		if err != nil {
-			t.Fatal(err)
+	for range 1000 {
+		port := strconv.Itoa(20000 + rand.IntN(12000))
+		addr := net.JoinHostPort(host, port)
+		if strings.HasPrefix(network, "udp") {
+			if c, err := net.ListenPacket(network, addr); err == nil {
+				c.Close()
+				return port
+			}
+			continue
 		}
-		defer c.Close()
-		return strconv.Itoa(c.LocalAddr().(*net.UDPAddr).Port)
+		if l, err := net.Listen(network, addr); err == nil {
+			l.Close()
+			return port
+		}
 	}
-	l, err := net.Listen(network, net.JoinHostPort(host, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	t.Fatalf("no free %s port on %s", network, host)
+	return ""
 }
 
 // Proc is a started process with captured output.

@@ -1,0 +1,265 @@
+package address
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// valueType is what an option's value must look like.
+type valueType int
+
+const (
+	flag    valueType = iota // no value, or 0/1
+	integer                  // a non-negative decimal number
+	size                     // bytes, with an optional k/m suffix
+	seconds                  // socat's seconds: "1.5", also Go durations "500ms"
+	text                     // any string
+	octal                    // a file mode such as 0600
+	family                   // ip4, ip6 (and socat's aliases)
+)
+
+// optionInfo describes one option: its value and the kinds that take it.
+type optionInfo struct {
+	value valueType
+	kinds []Kind
+	help  string
+}
+
+var (
+	listenKinds = []Kind{TCPListen, UDPListen, UDPRecvfrom, UnixListen, UnixRecvfrom}
+	ipKinds     = []Kind{TCP, TCPListen, UDP, UDPListen, UDPSendto, UDPRecvfrom}
+	socketKinds = append(append([]Kind{UnixConnect, UnixSendto}, ipKinds...), UnixListen, UnixRecvfrom)
+	dialKinds   = []Kind{TCP, UDP, UDPSendto, UnixConnect, UnixSendto}
+	unixKinds   = []Kind{UnixConnect, UnixListen, UnixSendto, UnixRecvfrom}
+	childKinds  = []Kind{Exec, System}
+	fileKinds   = []Kind{File, Create, Gopen, Pipe}
+)
+
+// options lists every option sockit accepts, with socat's names.
+var options = map[string]optionInfo{
+	"fork":            {flag, listenKinds, "serve every connection, each in its own goroutine"},
+	"max-children":    {integer, listenKinds, "with fork: at most this many connections at once"},
+	"backlog":         {integer, []Kind{TCPListen, UnixListen}, "listen(2) backlog"},
+	"range":           {text, []Kind{TCPListen, UDPListen, UDPRecvfrom}, "accept only peers in this CIDR prefix (comma-free, e.g. 127.0.0.0/8)"},
+	"bind":            {text, ipKinds, "local address: host[:port] to connect from, host to listen on"},
+	"pf":              {family, ipKinds, "address family: ip4 or ip6"},
+	"reuseaddr":       {flag, ipKinds, "SO_REUSEADDR"},
+	"reuseport":       {flag, ipKinds, "SO_REUSEPORT"},
+	"nodelay":         {flag, []Kind{TCP, TCPListen}, "TCP_NODELAY (Go's default: on)"},
+	"keepalive":       {flag, []Kind{TCP, TCPListen}, "SO_KEEPALIVE"},
+	"rcvbuf":          {size, socketKinds, "SO_RCVBUF"},
+	"sndbuf":          {size, socketKinds, "SO_SNDBUF"},
+	"connect-timeout": {seconds, dialKinds, "give up connecting after this long"},
+	"retry":           {integer, dialKinds, "retry a failed connect this many times"},
+	"forever":         {flag, dialKinds, "retry a failed connect forever"},
+	"interval":        {seconds, dialKinds, "first wait between retries; doubles up to 30 s"},
+	"unlink-early":    {flag, []Kind{UnixListen, UnixRecvfrom}, "remove a stale socket file before binding"},
+	"unlink-close":    {flag, []Kind{UnixListen, UnixRecvfrom}, "remove the socket file when done (default on)"},
+	"mode":            {octal, append([]Kind{UnixListen, UnixRecvfrom}, fileKinds...), "permissions of the created file"},
+	"abstract":        {flag, unixKinds, "use Linux's abstract namespace"},
+	"crlf":            {flag, nil, "LF to CRLF when writing to this address, CRLF to LF when reading"},
+	"setsid":          {flag, childKinds, "run the child in a new session"},
+	"append":          {flag, fileKinds, "append to the file"},
+	"trunc":           {flag, fileKinds, "truncate the file on open"},
+	"ignoreeof":       {flag, append([]Kind{Stdin, Stdio}, fileKinds...), "at end of file, wait for more (tail -f)"},
+}
+
+// aliases maps socat's short option names to sockit's.
+var aliases = map[string]string{
+	"max-children": "max-children", "reuse-addr": "reuseaddr", "so-reuseaddr": "reuseaddr",
+	"so-reuseport": "reuseport", "tcp-nodelay": "nodelay", "so-keepalive": "keepalive",
+	"so-rcvbuf": "rcvbuf", "so-sndbuf": "sndbuf", "protocol-family": "pf", "perm": "mode",
+	"unlink": "unlink-early", "o-append": "append", "o-trunc": "trunc", "sid": "setsid",
+}
+
+// unsupported are socat options sockit knows of but does not offer yet;
+// they are refused with a reason instead of being ignored.
+var unsupported = map[string]string{
+	"pty":        "EXEC with a pseudo-terminal is not implemented yet",
+	"verify":     "TLS addresses (OPENSSL) are not implemented yet",
+	"cert":       "TLS addresses (OPENSSL) are not implemented yet",
+	"key":        "TLS addresses (OPENSSL) are not implemented yet",
+	"cafile":     "TLS addresses (OPENSSL) are not implemented yet",
+	"commonname": "TLS addresses (OPENSSL) are not implemented yet",
+	"snihost":    "TLS addresses (OPENSSL) are not implemented yet",
+}
+
+// validate checks every option of s: known, allowed for its kind, and
+// with a well-formed value. It rewrites aliases to canonical names.
+func validate(in string, s *Spec) error {
+	for i, o := range s.Options {
+		name := o.Name
+		if a, ok := aliases[name]; ok {
+			name = a
+			s.Options[i].Name = a
+		}
+		info, ok := options[name]
+		if !ok {
+			if why, ok := unsupported[name]; ok {
+				return &Error{Input: in, Token: o.Name, Msg: "option not supported:", Hint: why}
+			}
+			return &Error{Input: in, Token: o.Name, Msg: "unknown option", Hint: suggest(name, optionNames(s.Kind))}
+		}
+		if info.kinds != nil && !hasKind(info.kinds, s.Kind) {
+			return &Error{Input: in, Token: o.Name, Msg: fmt.Sprintf("option does not apply to %s:", s.Kind),
+				Hint: "it applies to " + kindList(info.kinds)}
+		}
+		if err := checkValue(info.value, o.Value); err != nil {
+			return &Error{Input: in, Token: o.Name + "=" + o.Value, Msg: "bad value in", Hint: err.Error()}
+		}
+	}
+	return nil
+}
+
+func checkValue(t valueType, v string) error {
+	switch t {
+	case flag:
+		if v != "" && v != "0" && v != "1" {
+			return fmt.Errorf("a flag takes no value, or 0 or 1")
+		}
+	case integer:
+		if n, err := strconv.Atoi(v); err != nil || n < 0 {
+			return fmt.Errorf("want a whole number")
+		}
+	case size:
+		if _, err := ParseSize(v); err != nil {
+			return err
+		}
+	case seconds:
+		if _, err := ParseSeconds(v); err != nil {
+			return err
+		}
+	case octal:
+		if _, err := strconv.ParseUint(v, 8, 32); err != nil {
+			return fmt.Errorf("want an octal mode such as 0600")
+		}
+	case family:
+		switch v {
+		case "ip4", "ipv4", "inet", "4", "ip6", "ipv6", "inet6", "6":
+		default:
+			return fmt.Errorf("want ip4 or ip6")
+		}
+	case text:
+		if v == "" {
+			return fmt.Errorf("want a value")
+		}
+	}
+	return nil
+}
+
+// ParseSize reads a byte count with an optional k or m suffix (socat's
+// rcvbuf=128k).
+func ParseSize(v string) (int, error) {
+	mult := 1
+	switch {
+	case strings.HasSuffix(v, "k"), strings.HasSuffix(v, "K"):
+		mult, v = 1<<10, v[:len(v)-1]
+	case strings.HasSuffix(v, "m"), strings.HasSuffix(v, "M"):
+		mult, v = 1<<20, v[:len(v)-1]
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 1<<30/mult {
+		return 0, fmt.Errorf("want a size such as 65536 or 64k")
+	}
+	return n * mult, nil
+}
+
+// ParseSeconds reads socat's times: seconds as a decimal ("0.5"), or a Go
+// duration ("500ms").
+func ParseSeconds(v string) (time.Duration, error) {
+	if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 && f < 1e9 {
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return d, nil
+	}
+	return 0, fmt.Errorf("want seconds such as 1.5 or a duration such as 500ms")
+}
+
+func hasKind(ks []Kind, k Kind) bool {
+	for _, x := range ks {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func kindList(ks []Kind) string {
+	names := make([]string, len(ks))
+	for i, k := range ks {
+		names[i] = string(k)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// optionNames lists the options that apply to k.
+func optionNames(k Kind) []string {
+	var out []string
+	for name, info := range options {
+		if info.kinds == nil || hasKind(info.kinds, k) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// suggest returns "did you mean X?" for the candidate nearest to s, if any
+// is near enough to be a likely typo.
+func suggest(s string, candidates []string) string {
+	best, bestD := "", 1<<30
+	for _, c := range candidates {
+		if d := distance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best == "" || bestD > max(2, len(s)/3) {
+		return ""
+	}
+	return "did you mean " + best + "?"
+}
+
+// distance is the Levenshtein edit distance between a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// OptionHelp returns one line per option that applies to k (or every
+// option when k is ""), for -hh and --explain.
+func OptionHelp(k Kind) []string {
+	var names []string
+	if k == "" {
+		for n := range options {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+	} else {
+		names = optionNames(k)
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = fmt.Sprintf("%-16s %s", n, options[n].help)
+	}
+	return out
+}

@@ -1,0 +1,138 @@
+package endpoint
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sockit/sockit/address"
+	"github.com/sockit/sockit/stream"
+)
+
+// eofPoll is how often an ignoreeof reader looks for more data, as socat
+// polls a file that has reached its end.
+const eofPoll = 200 * time.Millisecond
+
+// openFile opens OPEN, CREATE, GOPEN and PIPE addresses.
+func openFile(ctx context.Context, s address.Spec) (stream.Conn, error) {
+	path := s.Arg(0)
+	mode := fs.FileMode(0o666)
+	if v, ok := s.Opt("mode"); ok {
+		m, _ := strconv.ParseUint(v, 8, 32) // validated by address.Parse
+		mode = fs.FileMode(m)
+	}
+	flags := 0
+	if on(s, "append") {
+		flags |= os.O_APPEND
+	}
+	if on(s, "trunc") {
+		flags |= os.O_TRUNC
+	}
+	var f *os.File
+	var err error
+	writeOnly := false
+	switch s.Kind {
+	case address.Pipe:
+		if path == "" {
+			// An unnamed pipe: what is written to it is read back (socat's echo).
+			r, w, err := os.Pipe()
+			if err != nil {
+				return nil, err
+			}
+			return &stream.Pair{R: r, W: w}, nil
+		}
+		if err := unix.Mkfifo(path, uint32(mode)); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, &os.PathError{Op: "mkfifo", Path: path, Err: err}
+		}
+		// O_RDWR: opening does not wait for a peer, and reads see writes.
+		f, err = os.OpenFile(path, os.O_RDWR|flags, 0)
+	case address.Create:
+		writeOnly = true
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|flags, mode)
+	case address.Gopen:
+		if st, serr := os.Stat(path); serr == nil && st.Mode()&fs.ModeSocket != 0 {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, "unix", path)
+			if err != nil {
+				return dialUnixgram(address.Spec{Kind: address.UnixSendto, Args: []string{path}})
+			}
+			return c.(*net.UnixConn), nil
+		}
+		f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND|flags, mode)
+		if errors.Is(err, fs.ErrPermission) {
+			f, err = os.OpenFile(path, os.O_RDONLY, 0) // writes will fail, reads work
+		}
+	default: // OPEN
+		f, err = os.OpenFile(path, os.O_RDWR|flags, 0)
+		if errors.Is(err, fs.ErrPermission) {
+			f, err = os.OpenFile(path, os.O_RDONLY, 0)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := &fileConn{f: f, writeOnly: writeOnly, closed: make(chan struct{})}
+	c.ignoreEOF = on(s, "ignoreeof")
+	return c, nil
+}
+
+// fileConn is a file or named pipe as a stream.Conn: one descriptor read
+// and written. A file has no half-close, so CloseWrite does nothing.
+type fileConn struct {
+	f         *os.File
+	writeOnly bool // CREATE: reads see end of file at once
+	ignoreEOF bool // at end of file, wait for more (tail -f)
+	closed    chan struct{}
+	once      sync.Once
+}
+
+func (c *fileConn) Read(p []byte) (int, error) {
+	if c.writeOnly {
+		return 0, io.EOF
+	}
+	for {
+		n, err := c.f.Read(p)
+		if err != io.EOF || !c.ignoreEOF || n > 0 {
+			return n, err
+		}
+		select {
+		case <-c.closed:
+			return 0, io.EOF
+		case <-time.After(eofPoll):
+		}
+	}
+}
+
+func (c *fileConn) Write(p []byte) (int, error) { return c.f.Write(p) }
+func (c *fileConn) CloseWrite() error           { return nil }
+func (c *fileConn) LocalAddr() net.Addr         { return nil }
+func (c *fileConn) RemoteAddr() net.Addr        { return nil }
+
+func (c *fileConn) Close() error {
+	c.once.Do(func() { close(c.closed) })
+	return c.f.Close()
+}
+
+// ReadHalf returns the file itself, so the relay can splice from it,
+// unless reads need fileConn's own handling.
+func (c *fileConn) ReadHalf() io.Reader {
+	if c.writeOnly || c.ignoreEOF {
+		return readerFunc(c.Read)
+	}
+	return c.f
+}
+
+// WriteHalf returns the file itself, so the relay can splice into it.
+func (c *fileConn) WriteHalf() io.Writer { return c.f }
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
