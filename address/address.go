@@ -52,6 +52,8 @@ var kinds = map[string]struct {
 	"TCP-LISTEN":  {TCPListen, 1, ""}, "TCP4-LISTEN": {TCPListen, 1, "4"}, "TCP6-LISTEN": {TCPListen, 1, "6"},
 	"TCP-L": {TCPListen, 1, ""},
 	"UDP":   {UDP, 2, ""}, "UDP4": {UDP, 2, "4"}, "UDP6": {UDP, 2, "6"},
+	"UDP-CONNECT": {UDP, 2, ""}, "UDP4-CONNECT": {UDP, 2, "4"}, "UDP6-CONNECT": {UDP, 2, "6"},
+	"TCP4-CONNECT": {TCP, 2, "4"}, "TCP6-CONNECT": {TCP, 2, "6"},
 	"UDP-LISTEN": {UDPListen, 1, ""}, "UDP4-LISTEN": {UDPListen, 1, "4"}, "UDP6-LISTEN": {UDPListen, 1, "6"},
 	"UNIX-CONNECT": {UnixConnect, 1, ""}, "UNIX": {UnixConnect, 1, ""}, "UNIX-CLIENT": {UnixConnect, 1, ""},
 	"UNIX-LISTEN": {UnixListen, 1, ""}, "UNIX-L": {UnixListen, 1, ""},
@@ -181,7 +183,7 @@ func Parse(in string) (Spec, error) {
 		args = splitN(rest, ':', k.params)
 		if rest == "" || len(args) != k.params {
 			return Spec{}, &Error{Input: in, Token: head, Msg: fmt.Sprintf("%s wants %d parameter(s) in", k.kind, k.params),
-				Hint: usage[k.kind]}
+				Hint: Usage(upper)}
 		}
 	case k.params == optional:
 		if rest != "" {
@@ -206,14 +208,6 @@ func Parse(in string) (Spec, error) {
 	return s, nil
 }
 
-// usage shows the parameters each kind takes, for error hints.
-var usage = map[Kind]string{
-	TCP: "TCP:host:port", UDP: "UDP:host:port", UDPSendto: "UDP-SENDTO:host:port",
-	TCPListen: "TCP-LISTEN:port", UDPListen: "UDP-LISTEN:port", UDPRecvfrom: "UDP-RECVFROM:port",
-	UnixConnect: "UNIX-CONNECT:path", UnixListen: "UNIX-LISTEN:path", UnixSendto: "UNIX-SENDTO:path",
-	UnixRecvfrom: "UNIX-RECVFROM:path", Exec: "EXEC:'program args'", System: "SYSTEM:'shell command'",
-	File: "OPEN:path", Create: "CREATE:path", Gopen: "GOPEN:path",
-}
 
 // String returns the spec in socat syntax; Parse reads it back to an equal Spec.
 func (s Spec) String() string {

@@ -218,7 +218,7 @@ func suggest(s string, candidates []string) string {
 			best, bestD = c, d
 		}
 	}
-	if best == "" || bestD > max(2, len(s)/3) {
+	if best == "" || bestD > max(1, len(s)/3) {
 		return ""
 	}
 	return "did you mean " + best + "?"

@@ -50,6 +50,10 @@ type Options struct {
 	// Tap, if set, sees every chunk after it is written: toB is true for
 	// a→b. Setting it disables splice.
 	Tap func(toB bool, p []byte)
+	// Linger, when positive, ends the session this long after the first
+	// direction reaches EOF even if the other has not (socat's -t, 0.5 s
+	// there). Zero waits for both, so no byte is dropped.
+	Linger time.Duration
 }
 
 // Stats counts what Join moved.
@@ -120,6 +124,8 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 	}
 	var first error
 	ctxDone := ctx.Done()
+	var linger <-chan time.Time
+	lingering := false
 	// Wait for every direction, unless the session failed: then both conns
 	// are closed, which wakes any pollable read, and Join returns without
 	// waiting on a read that closing cannot interrupt (a terminal).
@@ -135,12 +141,20 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 			if r.err != nil && !ignorable(r.err) {
 				first = r.err
 			}
+			if opt.Linger > 0 && got < want && !lingering {
+				lingering = true
+				t := time.NewTimer(opt.Linger)
+				defer t.Stop()
+				linger = t.C
+			}
 		case <-idle:
 			if time.Since(time.Unix(0, last.Load())) >= opt.Idle {
 				first = ErrIdle
 			}
 		case <-ctxDone:
 			first = ctx.Err()
+		case <-linger:
+			got = want // the other direction had its time; end cleanly
 		}
 	}
 	closeAll()

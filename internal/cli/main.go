@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Version is sockit's version.
@@ -34,8 +36,19 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if len(args) > 0 && strings.HasPrefix(filepath.Base(args[0]), "ncat") {
 		name = "Ncat"
 	}
+	socat := len(args) > 0 && strings.HasPrefix(filepath.Base(args[0]), "socat")
 	r := &runner{name: name, stdin: stdin, stdout: stdout, stderr: stderr}
-	err := r.ncat(ctx, args[1:])
+	var err error
+	switch {
+	case socat:
+		r.name = "socat"
+		err = r.relay(ctx, args[1:], true)
+	case len(args) > 1 && args[1] == "relay":
+		r.name = "sockit relay"
+		err = r.relay(ctx, args[2:], false)
+	default:
+		err = r.ncat(ctx, args[1:])
+	}
 	if err == nil {
 		return 0
 	}
@@ -44,6 +57,11 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	}
 	if errors.Is(err, errHelp) {
 		return 0
+	}
+	if socat {
+		// socat's shape, which scripts grep for; socat exits 1 on any error.
+		fmt.Fprintf(stderr, "%s socat[%d] E %s\n", time.Now().Format("2006/01/02 15:04:05"), os.Getpid(), err)
+		return 1
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {

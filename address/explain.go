@@ -1,0 +1,84 @@
+package address
+
+import (
+	"fmt"
+	"strings"
+)
+
+// params names each kind's positional parameters, as socat's -h does.
+var params = map[Kind][]string{
+	TCP: {"host", "port"}, UDP: {"host", "port"}, UDPSendto: {"host", "port"},
+	TCPListen: {"port"}, UDPListen: {"port"}, UDPRecvfrom: {"port"},
+	UnixConnect: {"filename"}, UnixListen: {"filename"}, UnixSendto: {"filename"}, UnixRecvfrom: {"filename"},
+	Exec: {"command-line"}, System: {"shell-command"},
+	File: {"filename"}, Create: {"filename"}, Gopen: {"filename"}, Pipe: {"filename"},
+}
+
+// about says in a few words what each kind does.
+var about = map[Kind]string{
+	TCP:          "connects to a TCP server",
+	TCPListen:    "listens for TCP connections; accepts one, or every one with fork",
+	UDP:          "sends to and receives from one UDP peer",
+	UDPSendto:    "sends datagrams to a UDP peer",
+	UDPListen:    "waits for a UDP peer; answers the first, or every one with fork",
+	UDPRecvfrom:  "receives datagrams; answers the first peer, or every one with fork",
+	UnixConnect:  "connects to a Unix stream socket",
+	UnixListen:   "listens on a Unix stream socket",
+	UnixSendto:   "sends datagrams to a Unix datagram socket",
+	UnixRecvfrom: "receives on a Unix datagram socket",
+	Stdio:        "reads stdin and writes stdout",
+	Stdin:        "reads stdin (what is sent to it is discarded)",
+	Stdout:       "writes stdout (reads as empty)",
+	Exec:         "runs a program; its stdin and stdout are the stream",
+	System:       "runs a command through /bin/sh -c; its stdin and stdout are the stream",
+	File:         "opens an existing file for reading and writing",
+	Create:       "creates (or truncates) a file and writes it",
+	Gopen:        "opens a file, or connects if the path is a Unix socket",
+	Pipe:         "a named pipe at the path, or with no path an unnamed pipe that echoes",
+}
+
+// Usage returns the address head for a type name as socat's -h shows it,
+// such as "TCP-LISTEN:<port>" or "PIPE[:<filename>]".
+func Usage(name string) string {
+	k, ok := kinds[strings.ToUpper(name)]
+	if !ok {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(strings.ToUpper(name))
+	for _, p := range params[k.kind] {
+		if k.params == optional {
+			fmt.Fprintf(&b, "[:<%s>]", p)
+		} else {
+			fmt.Fprintf(&b, ":<%s>", p)
+		}
+	}
+	return b.String()
+}
+
+// Explain describes how s was read: its type, each parameter by name,
+// and each option with what it does, ending with the canonical spelling.
+func (s Spec) Explain() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "type       %s: %s\n", s.Kind, about[s.Kind])
+	for i, a := range s.Args {
+		name := "param"
+		if names := params[s.Kind]; i < len(names) {
+			name = names[i]
+		}
+		fmt.Fprintf(&b, "%-10s %q\n", name, a)
+	}
+	for _, o := range s.Options {
+		v := o.Value
+		if v == "" {
+			v = "on"
+		}
+		help := options[o.Name].help
+		if o.Name == "pf" {
+			help = "address family (from the type name, or the option)"
+		}
+		fmt.Fprintf(&b, "option     %s = %s: %s\n", o.Name, v, help)
+	}
+	fmt.Fprintf(&b, "canonical  %s\n", s)
+	return b.String()
+}
