@@ -208,7 +208,6 @@ func Parse(in string) (Spec, error) {
 	return s, nil
 }
 
-
 // String returns the spec in socat syntax; Parse reads it back to an equal Spec.
 func (s Spec) String() string {
 	var b strings.Builder

@@ -52,7 +52,7 @@ func TestParseErrorsPoint(t *testing.T) {
 		{"TCP:h:1,rcvbuf=lots", `bad value in "rcvbuf=lots" (want a size such as 65536 or 64k)`},
 		{"TCP-LISTEN:1,max-children=-2", `bad value in "max-children=-2"`},
 		{"UNIX-LISTEN:/x,mode=999", `want an octal mode`},
-		{"TCP:onlyhost", `TCP wants 2 parameter(s) in "TCP:onlyhost" (TCP:host:port)`},
+		{"TCP:onlyhost", `TCP wants 2 parameter(s) in "TCP:onlyhost" (TCP:<host>:<port>)`},
 		{"OPENSSL:h:443", `address type not supported yet: "OPENSSL" (sockit has no TLS addresses yet)`},
 		{"EXEC:cat,pty", `option not supported: "pty"`},
 		{"FROB:1", `unknown address type "FROB"`},

@@ -276,7 +276,7 @@ func (s *relaySession) handle(ctx context.Context, c stream.Conn, o address.Spec
 			return fmt.Errorf("exec: %w", err)
 		}
 		if pipes == nil {
-			c.Close() // the child holds its own copy of the socket
+			c.Close()    // the child holds its own copy of the socket
 			child.Wait() //nolint:errcheck // the child's status is its own business
 			return nil
 		}
