@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"runtime"
@@ -308,6 +309,10 @@ func (s *relaySession) open(ctx context.Context, sp address.Spec) (stream.Conn, 
 		c, err = endpoint.Dial(ctx, sp)
 	}
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, err // "open /path: no such file or directory" says it all
+		}
 		return nil, fmt.Errorf("%s: %w", sp, unwrapOp(err))
 	}
 	if crlf(sp) {

@@ -217,3 +217,30 @@ func Children(t testing.TB, pid int) []string {
 	}
 	return kids
 }
+
+// FDKinds counts pid's open descriptors by kind: "socket", "pipe" and
+// "other". Go keeps a pool of pipes for splice(2) that the garbage
+// collector frees later, so tests bound pipes rather than count them.
+func FDKinds(t testing.TB, pid int) map[string]int {
+	t.Helper()
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, e := range ents {
+		target, err := os.Readlink(filepath.Join(dir, e.Name()))
+		switch {
+		case err != nil:
+			// closed while we looked
+		case strings.HasPrefix(target, "socket:"):
+			kinds["socket"]++
+		case strings.HasPrefix(target, "pipe:"):
+			kinds["pipe"]++
+		default:
+			kinds["other"]++
+		}
+	}
+	return kinds
+}

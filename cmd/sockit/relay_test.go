@@ -1,0 +1,275 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sockit/sockit/internal/testenv"
+)
+
+// relayTools returns the commands to compare: Debian's socat, sockit
+// relay, and sockit through a link named socat.
+func relayTools(t *testing.T) map[string][]string {
+	t.Helper()
+	link := filepath.Join(t.TempDir(), "socat")
+	if err := os.Symlink(testenv.Binary(t), link); err != nil {
+		t.Fatal(err)
+	}
+	return map[string][]string{
+		"socat":        {testenv.Peer(t, "socat")},
+		"sockit relay": {testenv.Binary(t), "relay"},
+		"socat link":   {link},
+	}
+}
+
+// TestRelayMatchesSocat runs one-shot relays that need no network through
+// socat and through sockit, and compares stdout, the files they leave and
+// the exit status.
+func TestRelayMatchesSocat(t *testing.T) {
+	tools := relayTools(t)
+	tests := []struct {
+		name  string
+		args  []string // DIR is replaced by a fresh directory holding in.txt
+		stdin string
+		file  string // a file in DIR to compare afterwards
+	}{
+		{"exec", []string{"-", "EXEC:tr a-z A-Z"}, "hello relay\n", ""},
+		{"system", []string{"-", "SYSTEM:echo first; cat"}, "then this\n", ""},
+		{"unnamed pipe echoes", []string{"-", "PIPE"}, "echo me\n", ""},
+		{"stdin to create", []string{"-u", "STDIN", "CREATE:DIR/out.txt"}, "to a new file\n", "out.txt"},
+		{"open to stdout", []string{"-u", "OPEN:DIR/in.txt", "STDOUT"}, "", ""},
+		{"gopen appends", []string{"-u", "-", "GOPEN:DIR/in.txt"}, "appended\n", "in.txt"},
+		{"exec to exec", []string{"-u", "EXEC:cat DIR/in.txt", "SYSTEM:tr a-z A-Z > DIR/up.txt"}, "", "up.txt"},
+		{"unknown type", []string{"FROB:1", "-"}, "", ""},
+		{"missing file", []string{"-u", "OPEN:DIR/none", "-"}, "", ""},
+		{"one address", []string{"-"}, "", ""},
+		{"bad option", []string{"TCP:127.0.0.1:1,nodelayy", "-"}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			results := map[string]string{}
+			for name, cmd := range tools {
+				dir := t.TempDir()
+				os.WriteFile(filepath.Join(dir, "in.txt"), []byte("file line one\nfile line two\n"), 0o644)
+				argv := append([]string(nil), cmd...)
+				for _, a := range tt.args {
+					argv = append(argv, strings.ReplaceAll(a, "DIR", dir))
+				}
+				p := testenv.Start(t, strings.NewReader(tt.stdin), argv...)
+				code := p.Wait(t)
+				file := ""
+				if tt.file != "" {
+					b, _ := os.ReadFile(filepath.Join(dir, tt.file))
+					file = string(b)
+				}
+				if name == "sockit relay" && code == 2 {
+					code = 1 // bad input: sockit's usage exit, where socat has only 1
+				}
+				results[name] = fmt.Sprintf("exit %d, stdout %q, file %q", code, p.Stdout.String(), file)
+				if code != 0 && name != "socat" {
+					t.Logf("%s stderr: %s", name, p.Stderr.String())
+				}
+			}
+			want := results["socat"]
+			for name, got := range results {
+				if got != want {
+					t.Errorf("%s: %s\nsocat: %s", name, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestRelayErrorShape: invoked as socat, errors keep socat's log shape;
+// as sockit relay, one line naming the token, with a suggestion.
+func TestRelayErrorShape(t *testing.T) {
+	tools := relayTools(t)
+	p := testenv.Start(t, nil, append(tools["socat link"], "TCP-LISTN:1", "-")...)
+	if code := p.Wait(t); code != 1 || !regexpMatch(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d socat\[\d+\] E unknown device/address "TCP-LISTN" \(did you mean TCP-LISTEN\?\)\n$`, p.Stderr.String()) {
+		t.Errorf("socat link: exit %d, stderr %q", code, p.Stderr.String())
+	}
+	p = testenv.Start(t, nil, append(tools["sockit relay"], "TCP:127.0.0.1:1,nodelayy", "-")...)
+	if code := p.Wait(t); code != 2 || p.Stderr.String() != `sockit relay: Address "TCP:127.0.0.1:1,nodelayy": unknown option "nodelayy" (did you mean nodelay?). QUITTING.`+"\n" {
+		t.Errorf("sockit relay: exit %d, stderr %q", code, p.Stderr.String())
+	}
+	// -V lists features in socat's #define shape.
+	p = testenv.Start(t, nil, append(tools["socat link"], "-V")...)
+	if code := p.Wait(t); code != 0 || !strings.Contains(p.Stdout.String(), "  #define WITH_TCP 1\n") || !strings.Contains(p.Stdout.String(), "  #undef WITH_OPENSSL\n") {
+		t.Errorf("-V: exit %d, stdout %q", code, p.Stdout.String())
+	}
+}
+
+// echoServer accepts connections and echoes each until its EOF, then
+// half-closes; it returns its address.
+func echoServer(t *testing.T, network, addr string) string {
+	t.Helper()
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				io.Copy(c, c)
+				switch c := c.(type) {
+				case *net.TCPConn:
+					c.CloseWrite()
+				case *net.UnixConn:
+					c.CloseWrite()
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// roundTrip sends data through a conn to an echo and checks it comes back.
+func roundTrip(network, addr string, data []byte) error {
+	c, err := net.Dial(network, addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(60 * time.Second))
+	var got []byte
+	var rerr error
+	done := make(chan struct{})
+	go func() { got, rerr = io.ReadAll(c); close(done) }()
+	if _, err := c.Write(data); err != nil {
+		return err
+	}
+	switch c := c.(type) {
+	case *net.TCPConn:
+		c.CloseWrite()
+	case *net.UnixConn:
+		c.CloseWrite()
+	}
+	<-done
+	if rerr != nil {
+		return rerr
+	}
+	if !bytes.Equal(got, data) {
+		return fmt.Errorf("got %d bytes back of %d (sha %x vs %x)", len(got), len(data), sha256.Sum256(got), sha256.Sum256(data))
+	}
+	return nil
+}
+
+// TestRelayLarge: 64 MiB each way at once through a relay, TCP↔TCP,
+// TCP↔Unix, Unix↔TCP and TCP↔EXEC, byte-exact, with half-close carried.
+func TestRelayLarge(t *testing.T) {
+	sockit := testenv.Binary(t)
+	data := make([]byte, 64<<20)
+	rand.Read(data)
+	dir := t.TempDir()
+	tcpEcho := echoServer(t, "tcp4", "127.0.0.1:0")
+	unixEcho := echoServer(t, "unix", filepath.Join(dir, "echo.sock"))
+	cases := []struct {
+		name           string
+		listen, target string
+		network, addr  string // where the test connects
+	}{
+		{"tcp-tcp", "TCP4-LISTEN:PORT,bind=127.0.0.1", "TCP:" + tcpEcho, "tcp4", "127.0.0.1:PORT"},
+		{"tcp-unix", "TCP4-LISTEN:PORT,bind=127.0.0.1", "UNIX-CONNECT:" + unixEcho, "tcp4", "127.0.0.1:PORT"},
+		{"unix-tcp", "UNIX-LISTEN:" + filepath.Join(dir, "r.sock"), "TCP:" + tcpEcho, "unix", filepath.Join(dir, "r.sock")},
+		{"tcp-exec", "TCP4-LISTEN:PORT,bind=127.0.0.1", "EXEC:cat", "tcp4", "127.0.0.1:PORT"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+			listen := strings.ReplaceAll(tc.listen, "PORT", port)
+			p := testenv.Start(t, nil, sockit, "relay", "-dd", listen, tc.target)
+			waitRelay(t, p)
+			if err := roundTrip(tc.network, strings.ReplaceAll(tc.addr, "PORT", port), data); err != nil {
+				t.Fatal(err)
+			}
+			if code := p.Wait(t); code != 0 {
+				t.Errorf("relay exit %d: %s", code, p.Stderr.String())
+			}
+		})
+	}
+}
+
+// waitRelay waits for a relay started with -dd to say it listens.
+func waitRelay(t *testing.T, p *testenv.Proc) {
+	t.Helper()
+	for i := 0; i < 1000; i++ {
+		if strings.Contains(p.Stderr.String(), "listening on") {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("relay did not listen: %s", p.Stderr.String())
+}
+
+// TestRelayFork: a forking relay serves 1,000 sequential and 200
+// concurrent connections, to a TCP echo and to a child per connection,
+// and ends with the descriptors it started with and no children.
+func TestRelayFork(t *testing.T) {
+	sockit := testenv.Binary(t)
+	tcpEcho := echoServer(t, "tcp4", "127.0.0.1:0")
+	for _, target := range []string{"TCP:" + tcpEcho, "EXEC:cat"} {
+		t.Run(strings.Split(target, ":")[0], func(t *testing.T) {
+			port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+			p := testenv.Start(t, nil, sockit, "relay", "-dd", "TCP4-LISTEN:"+port+",bind=127.0.0.1,fork,max-children=50", target)
+			waitRelay(t, p)
+			pid := p.Cmd.Process.Pid
+			start := testenv.FDKinds(t, pid)
+			addr := "127.0.0.1:" + port
+			for i := 0; i < 1000; i++ {
+				if err := roundTrip("tcp4", addr, []byte(fmt.Sprintf("sequential %d\n", i))); err != nil {
+					t.Fatalf("connection %d: %v", i, err)
+				}
+			}
+			var wg sync.WaitGroup
+			errs := make(chan error, 200)
+			for i := 0; i < 200; i++ {
+				wg.Go(func() {
+					if err := roundTrip("tcp4", addr, []byte(fmt.Sprintf("concurrent %d\n", i))); err != nil {
+						errs <- err
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			// Sockets and other descriptors return to their start. Pipes
+			// may stay in Go's splice pipe pool until a GC: their number
+			// follows how many connections ran at once (max-children=50,
+			// four pipe ends each), not how many came and went (1,200).
+			var fds map[string]int
+			var kids []string
+			for i := 0; i < 500; i++ {
+				fds, kids = testenv.FDKinds(t, pid), testenv.Children(t, pid)
+				if fds["socket"] == start["socket"] && fds["other"] == start["other"] && len(kids) == 0 {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if fds["socket"] != start["socket"] || fds["other"] != start["other"] || fds["pipe"] > start["pipe"]+8*50 || len(kids) != 0 {
+				t.Errorf("after 1,200 connections: fds %v (started with %v), children %v", fds, start, kids)
+			}
+			t.Logf("fds at start %v, after 1,200 connections %v", start, fds)
+		})
+	}
+}
+
+func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
