@@ -37,3 +37,46 @@ func Example() {
 	fmt.Println(string(got))
 	// Output: hello from the server
 }
+
+// Relay joins two endpoints: here a listener's first client and a
+// program, which is what `sockit relay TCP-LISTEN:0 'EXEC:tr a-z A-Z'`
+// does on the command line.
+func ExampleRelay() {
+	ctx := context.Background()
+	ln, err := sockit.Listen(ctx, "TCP-LISTEN:0,bind=127.0.0.1")
+	if err != nil {
+		panic(err)
+	}
+	defer ln.Close()
+	go func() {
+		client, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		child, err := sockit.Dial(ctx, "EXEC:tr a-z A-Z")
+		if err != nil {
+			client.Close()
+			return
+		}
+		sockit.Relay(ctx, client, child) // until both sides are done
+	}()
+
+	c, err := sockit.Dial(ctx, "TCP:"+ln.Addr().String())
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	c.Write([]byte("shout this"))
+	c.CloseWrite() // tr sees end of input, answers and exits
+	got, _ := io.ReadAll(c)
+	fmt.Println(string(got))
+	// Output: SHOUT THIS
+}
+
+// A mistyped address is refused before anything is opened, with the
+// offending token and the nearest valid name.
+func ExampleDial_typo() {
+	_, err := sockit.Dial(context.Background(), "TCP:127.0.0.1:80,nodelai")
+	fmt.Println(err)
+	// Output: address "TCP:127.0.0.1:80,nodelai": unknown option "nodelai" (did you mean nodelay?)
+}

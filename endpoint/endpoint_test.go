@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -288,4 +289,116 @@ func TestCommandGetsSocket(t *testing.T) {
 	if want := "TCP " + p + " 127.0.0.1\nechoed\n"; got != want || err != nil {
 		t.Errorf("child said %q (%v), want %q", got, err, want)
 	}
+}
+
+// TestRange: a listener with range closes peers outside the prefix before
+// Accept returns them.
+func TestRange(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		prefix string
+		admit  bool
+	}{{"127.0.0.0/8", true}, {"10.0.0.0/8", false}} {
+		ln, err := endpoint.Listen(ctx, spec(t, "TCP4-LISTEN:0,bind=127.0.0.1,range="+tc.prefix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		accepted := make(chan stream.Conn, 1)
+		go func() {
+			c, err := ln.Accept()
+			if err == nil {
+				accepted <- c
+			}
+			close(accepted)
+		}()
+		c, err := net.Dial("tcp4", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if tc.admit {
+			s := <-accepted
+			if s == nil {
+				t.Fatalf("range %s: 127.0.0.1 was not admitted", tc.prefix)
+			}
+			s.Close()
+		} else if _, err := c.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("range %s: 127.0.0.1 was not closed: %v", tc.prefix, err)
+		}
+		c.Close()
+		ln.Close()
+	}
+}
+
+// TestUnixOptions: unlink-early replaces a stale socket file, mode sets
+// its permissions, and a regular file in the way is left alone.
+func TestUnixOptions(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s")
+	stale, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.(*net.UnixListener).SetUnlinkOnClose(false)
+	stale.Close() // leaves the file behind, as a crashed server would
+	if _, err := endpoint.Listen(ctx, spec(t, "UNIX-LISTEN:"+path)); err == nil {
+		t.Fatal("binding over a stale socket file should fail without unlink-early")
+	}
+	ln, err := endpoint.Listen(ctx, spec(t, "UNIX-LISTEN:"+path+",unlink-early,mode=600"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("mode: %v, %v; want 0600", st.Mode().Perm(), err)
+	}
+	ln.Close()
+	file := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(file, []byte("keep me"), 0o644)
+	if _, err := endpoint.Listen(ctx, spec(t, "UNIX-LISTEN:"+file+",unlink-early")); err == nil {
+		t.Fatal("unlink-early removed a regular file")
+	}
+	if b, _ := os.ReadFile(file); string(b) != "keep me" {
+		t.Errorf("the regular file changed: %q", b)
+	}
+}
+
+// TestRetry: a refused connect is tried retry+1 times, then fails; a
+// server that appears in the meantime is reached.
+func TestRetry(t *testing.T) {
+	ctx := context.Background()
+	port := freeTCPPort(t)
+	_, err := endpoint.Dial(ctx, spec(t, "TCP:127.0.0.1:"+port+",retry=2,interval=10ms"))
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("retry against nothing: %v, want connection refused", err)
+	}
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		ln, err := net.Listen("tcp4", "127.0.0.1:"+port)
+		if err != nil {
+			return
+		}
+		defer ln.Close()
+		c, err := ln.Accept()
+		if err == nil {
+			c.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second) // bounds forever
+	defer cancel()
+	c, err := endpoint.Dial(ctx, spec(t, "TCP:127.0.0.1:"+port+",forever,interval=20ms"))
+	if err != nil {
+		t.Fatalf("forever: %v", err)
+	}
+	c.Close()
+}
+
+func freeTCPPort(t *testing.T) string {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, p, _ := net.SplitHostPort(ln.Addr().String())
+	return p
 }
