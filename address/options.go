@@ -64,7 +64,7 @@ var options = map[string]optionInfo{
 	"setsid":          {flag, childKinds, "run the child in a new session"},
 	"append":          {flag, fileKinds, "append to the file"},
 	"trunc":           {flag, fileKinds, "truncate the file on open"},
-	"ignoreeof":       {flag, append([]Kind{Stdin, Stdio}, fileKinds...), "at end of file, wait for more (tail -f)"},
+	"ignoreeof":       {flag, fileKinds, "at end of file, wait for more (tail -f)"},
 }
 
 // aliases maps socat's short option names to sockit's.

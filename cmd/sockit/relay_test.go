@@ -273,3 +273,63 @@ func TestRelayFork(t *testing.T) {
 }
 
 func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
+
+// TestRelayNetMatchesSocat: a server relay (LISTEN → EXEC:tr) and a client
+// relay (STDIO → CONNECT) over each socket family, with every pairing of
+// socat and sockit as server and client; the client's stdout and both exit
+// statuses must match the all-socat run.
+func TestRelayNetMatchesSocat(t *testing.T) {
+	tools := relayTools(t)
+	socat, sockit := tools["socat"], tools["sockit relay"]
+	dir := t.TempDir()
+	families := []struct {
+		name           string
+		listen, client func(port string) string
+	}{
+		{"tcp4", func(p string) string { return "TCP4-LISTEN:" + p + ",bind=127.0.0.1,reuseaddr" },
+			func(p string) string { return "TCP4:127.0.0.1:" + p }},
+		{"tcp6", func(p string) string { return "TCP6-LISTEN:" + p + ",bind=[::1],reuseaddr" },
+			func(p string) string { return "TCP6:[::1]:" + p }},
+		{"unix", func(p string) string { return "UNIX-LISTEN:" + filepath.Join(dir, p) },
+			func(p string) string { return "UNIX-CONNECT:" + filepath.Join(dir, p) }},
+		{"abstract", func(p string) string { return "ABSTRACT-LISTEN:sockit-relay-" + p },
+			func(p string) string { return "ABSTRACT-CONNECT:sockit-relay-" + p }},
+	}
+	for _, fam := range families {
+		t.Run(fam.name, func(t *testing.T) {
+			results := map[string]string{}
+			for _, pair := range []struct {
+				name           string
+				server, client []string
+			}{
+				{"socat-socat", socat, socat},
+				{"sockit-sockit", sockit, sockit},
+				{"socat-server-sockit-client", socat, sockit},
+				{"sockit-server-socat-client", sockit, socat},
+			} {
+				port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+				srv := testenv.Start(t, nil, append(append([]string(nil), pair.server...), "-d", "-d", fam.listen(port), "EXEC:tr a-z A-Z")...)
+				for i := 0; i < 500 && !strings.Contains(srv.Stderr.String(), "listening on"); i++ {
+					time.Sleep(10 * time.Millisecond)
+				}
+				cli := testenv.Start(t, strings.NewReader("hello over "+fam.name+"\n"),
+					append(append([]string(nil), pair.client...), "-", fam.client(port))...)
+				cc := cli.Wait(t)
+				sc := srv.Wait(t)
+				results[pair.name] = fmt.Sprintf("client exit %d stdout %q, server exit %d", cc, cli.Stdout.String(), sc)
+				if cc != 0 || sc != 0 {
+					t.Logf("%s: client stderr %s\nserver stderr %s", pair.name, cli.Stderr.String(), srv.Stderr.String())
+				}
+			}
+			want := results["socat-socat"]
+			if !strings.Contains(want, "HELLO OVER") {
+				t.Fatalf("socat itself did not complete: %s", want)
+			}
+			for name, got := range results {
+				if got != want {
+					t.Errorf("%s: %s\nsocat-socat: %s", name, got, want)
+				}
+			}
+		})
+	}
+}
