@@ -35,6 +35,7 @@ const (
 	Create       Kind = "CREATE"
 	Gopen        Kind = "GOPEN"
 	Pipe         Kind = "PIPE"
+	PTY          Kind = "PTY"
 )
 
 // optional marks a kind whose one parameter may be left out (PIPE).
@@ -66,6 +67,7 @@ var kinds = map[string]struct {
 	"EXEC": {Exec, 1, ""}, "SYSTEM": {System, 1, ""},
 	"OPEN": {File, 1, ""}, "FILE": {File, 1, ""}, "CREATE": {Create, 1, ""}, "CREAT": {Create, 1, ""},
 	"GOPEN": {Gopen, 1, ""}, "PIPE": {Pipe, optional, ""}, "FIFO": {Pipe, optional, ""},
+	"PTY": {PTY, 0, ""},
 }
 
 // notYet are socat address types sockit does not open yet, with why;
@@ -73,7 +75,7 @@ var kinds = map[string]struct {
 var notYet = map[string]string{
 	"OPENSSL": "TLS", "SSL": "TLS", "OPENSSL-LISTEN": "TLS", "SSL-L": "TLS",
 	"OPENSSL-CONNECT": "TLS", "SOCKS4": "proxy", "SOCKS4A": "proxy", "SOCKS5": "proxy",
-	"PROXY": "proxy", "PROXY-CONNECT": "proxy", "PTY": "pseudo-terminal",
+	"PROXY": "proxy", "PROXY-CONNECT": "proxy",
 }
 
 // Kinds lists the address type names Parse accepts, aliases included.

@@ -54,7 +54,8 @@ func TestParseErrorsPoint(t *testing.T) {
 		{"UNIX-LISTEN:/x,mode=999", `want an octal mode`},
 		{"TCP:onlyhost", `TCP wants 2 parameter(s) in "TCP:onlyhost" (TCP:<host>:<port>)`},
 		{"OPENSSL:h:443", `address type not supported yet: "OPENSSL" (sockit has no TLS addresses yet)`},
-		{"EXEC:cat,pty", `option not supported: "pty"`},
+		{"OPENSSL-LISTEN:443,cert=x.pem", `address type not supported yet: "OPENSSL-LISTEN"`},
+		{"TCP:h:1,verify=0", `option not supported: "verify"`},
 		{"FROB:1", `unknown address type "FROB"`},
 	}
 	for _, tt := range tests {

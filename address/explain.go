@@ -35,6 +35,7 @@ var about = map[Kind]string{
 	Create:       "creates (or truncates) a file and writes it",
 	Gopen:        "opens a file, or connects if the path is a Unix socket",
 	Pipe:         "a named pipe at the path, or with no path an unnamed pipe that echoes",
+	PTY:          "a new pseudo-terminal; another program opens its other side (see link)",
 }
 
 // Usage returns the address head for a type name as socat's -h shows it,

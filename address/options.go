@@ -62,6 +62,10 @@ var options = map[string]optionInfo{
 	"abstract":        {flag, unixKinds, "use Linux's abstract namespace"},
 	"crlf":            {flag, nil, "LF to CRLF when writing to this address, CRLF to LF when reading"},
 	"setsid":          {flag, childKinds, "run the child in a new session"},
+	"pty":             {flag, childKinds, "run the child on a pseudo-terminal (end of input is sent as ^D)"},
+	"raw":             {flag, append([]Kind{PTY}, childKinds...), "with a terminal: raw mode, no line editing or echo"},
+	"echo":            {flag, append([]Kind{PTY}, childKinds...), "with a terminal: echo=0 turns echo off"},
+	"link":            {text, []Kind{PTY}, "make a symlink at this path to the terminal"},
 	"append":          {flag, fileKinds, "append to the file"},
 	"trunc":           {flag, fileKinds, "truncate the file on open"},
 	"ignoreeof":       {flag, fileKinds, "at end of file, wait for more (tail -f)"},
@@ -78,7 +82,6 @@ var aliases = map[string]string{
 // unsupported are socat options sockit knows of but does not offer yet;
 // they are refused with a reason instead of being ignored.
 var unsupported = map[string]string{
-	"pty":        "EXEC with a pseudo-terminal is not implemented yet",
 	"verify":     "TLS addresses (OPENSSL) are not implemented yet",
 	"cert":       "TLS addresses (OPENSSL) are not implemented yet",
 	"key":        "TLS addresses (OPENSSL) are not implemented yet",

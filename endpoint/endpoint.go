@@ -39,6 +39,8 @@ func Dial(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		return openFile(ctx, s)
 	case address.Exec, address.System:
 		return CommandFor(s).Open(ctx)
+	case address.PTY:
+		return openPTYAddress(s)
 	default:
 		return nil, fmt.Errorf("%s: cannot be dialled", s.Kind)
 	}

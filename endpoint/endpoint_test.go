@@ -402,3 +402,34 @@ func freeTCPPort(t *testing.T) string {
 	_, p, _ := net.SplitHostPort(ln.Addr().String())
 	return p
 }
+
+// TestPTYAddress: a PTY address is a terminal whose other side another
+// program opens through the link; what it writes there, the conn reads.
+func TestPTYAddress(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "tty")
+	c, err := endpoint.Dial(context.Background(), spec(t, "PTY,link="+link+",raw,echo=0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tty, err := os.OpenFile(link, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	tty.Write([]byte("from the other side\n"))
+	buf := make([]byte, 64)
+	n, err := io.ReadAtLeast(c, buf, len("from the other side\n"))
+	if err != nil || string(buf[:n]) != "from the other side\n" {
+		t.Fatalf("read %q, %v", buf[:n], err)
+	}
+	c.Write([]byte("back\n"))
+	n, err = io.ReadAtLeast(tty, buf, len("back\n"))
+	if err != nil || string(buf[:n]) != "back\n" {
+		t.Fatalf("the other side read %q, %v", buf[:n], err)
+	}
+	c.Close()
+	if _, err := os.Lstat(link); !os.IsNotExist(err) {
+		t.Errorf("link left behind: %v", err)
+	}
+}

@@ -28,14 +28,19 @@ type Command struct {
 	Proto string
 	// Setsid runs the child in a session of its own (socat's setsid).
 	Setsid bool
+	// PTY runs the child on a pseudo-terminal (socat's pty option), with
+	// the terminal options in Spec (raw, echo).
+	PTY  bool
+	Spec address.Spec
 }
 
 // CommandFor returns the command an EXEC or SYSTEM address names.
 func CommandFor(s address.Spec) Command {
+	c := Command{Argv: ParseCommand(s.Arg(0)), Setsid: on(s, "setsid"), PTY: on(s, "pty"), Spec: s}
 	if s.Kind == address.System {
-		return Command{Argv: []string{s.Arg(0)}, Shell: true, Setsid: on(s, "setsid")}
+		c.Argv, c.Shell = []string{s.Arg(0)}, true
 	}
-	return Command{Argv: ParseCommand(s.Arg(0)), Setsid: on(s, "setsid")}
+	return c
 }
 
 // Open starts c with pipes for its stdin and stdout and returns them as a
@@ -46,6 +51,9 @@ func (c Command) Open(ctx context.Context) (stream.Conn, error) {
 		return nil, errors.New("exec: no command")
 	}
 	cmd := c.command(ctx, nil)
+	if c.PTY {
+		return openPTY(ctx, cmd, c.Spec)
+	}
 	w, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err

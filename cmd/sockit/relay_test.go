@@ -47,6 +47,8 @@ func TestRelayMatchesSocat(t *testing.T) {
 		{"exec", []string{"-", "EXEC:tr a-z A-Z"}, "hello relay\n", ""},
 		{"system", []string{"-", "SYSTEM:echo first; cat"}, "then this\n", ""},
 		{"unnamed pipe echoes", []string{"-", "PIPE"}, "echo me\n", ""},
+		{"exec on a pty", []string{"-", "EXEC:cat,pty,echo=0"}, "typed\n", ""},
+		{"system on a pty", []string{"-", "SYSTEM:tty >/dev/null && echo on a tty,pty,echo=0"}, "", ""},
 		{"stdin to create", []string{"-u", "STDIN", "CREATE:DIR/out.txt"}, "to a new file\n", "out.txt"},
 		{"open to stdout", []string{"-u", "OPEN:DIR/in.txt", "STDOUT"}, "", ""},
 		{"gopen appends", []string{"-u", "-", "GOPEN:DIR/in.txt"}, "appended\n", "in.txt"},

@@ -1,0 +1,156 @@
+package endpoint
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+
+	"github.com/sockit/sockit/address"
+	"github.com/sockit/sockit/stream"
+)
+
+// veof is the terminal's end-of-file character (^D): a pty has no
+// half-close, so CloseWrite types it, as a user at the terminal would.
+const veof = 0x04
+
+// openPTY runs cmd on a new pseudo-terminal (EXEC/SYSTEM with the pty
+// option): the child gets the terminal as stdin, stdout and stderr, in a
+// session of its own with the terminal as its controlling tty.
+func openPTY(ctx context.Context, cmd *exec.Cmd, s address.Spec) (stream.Conn, error) {
+	ptmx, err := pty.Start(cmd)
+	if err != nil {
+		return nil, err
+	}
+	if err := setTermios(ptmx, s); err != nil {
+		ptmx.Close()
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { cmd.Process.Kill() })
+	return &ptyConn{f: ptmx, cmd: cmd, stop: stop}, nil
+}
+
+// openPTYAddress opens a PTY address: a new terminal whose other side
+// (the slave) is for some other program; link names a symlink to it.
+func openPTYAddress(s address.Spec) (stream.Conn, error) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		return nil, err
+	}
+	if err := setTermios(ptmx, s); err != nil {
+		ptmx.Close()
+		tty.Close()
+		return nil, err
+	}
+	c := &ptyConn{f: ptmx, tty: tty}
+	if link, ok := s.Opt("link"); ok {
+		os.Remove(link)
+		if err := os.Symlink(tty.Name(), link); err != nil {
+			c.Close()
+			return nil, err
+		}
+		c.link = link
+	}
+	return c, nil
+}
+
+// setTermios applies the raw and echo options to the terminal.
+func setTermios(f *os.File, s address.Spec) error {
+	_, raw := s.Opt("raw")
+	echo, echoSet := s.Opt("echo")
+	if !raw && !echoSet {
+		return nil
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var terr error
+	err = rc.Control(func(fd uintptr) {
+		var t *unix.Termios
+		if t, terr = unix.IoctlGetTermios(int(fd), unix.TCGETS); terr != nil {
+			return
+		}
+		if raw {
+			// cfmakeraw(3)
+			t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+			t.Oflag &^= unix.OPOST
+			t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+			t.Cflag &^= unix.CSIZE | unix.PARENB
+			t.Cflag |= unix.CS8
+			t.Cc[unix.VMIN], t.Cc[unix.VTIME] = 1, 0
+		}
+		if echoSet {
+			if echo == "0" {
+				t.Lflag &^= unix.ECHO
+			} else {
+				t.Lflag |= unix.ECHO
+			}
+		}
+		terr = unix.IoctlSetTermios(int(fd), unix.TCSETS, t)
+	})
+	if err != nil {
+		return err
+	}
+	return terr
+}
+
+// ptyConn is the master side of a pseudo-terminal.
+type ptyConn struct {
+	f    *os.File
+	tty  *os.File // the slave, held open for a PTY address
+	cmd  *exec.Cmd
+	stop func() bool
+	link string
+	once sync.Once
+}
+
+// Read reads the terminal's output; the child closing its side (EIO on
+// Linux) is end of stream.
+func (c *ptyConn) Read(p []byte) (int, error) {
+	n, err := c.f.Read(p)
+	if errors.Is(err, syscall.EIO) {
+		return n, io.EOF
+	}
+	return n, err
+}
+
+func (c *ptyConn) Write(p []byte) (int, error) { return c.f.Write(p) }
+
+// CloseWrite types the end-of-file character. A terminal in raw mode
+// passes it on as data, so there the session ends when the child exits
+// (or at -t or -T).
+func (c *ptyConn) CloseWrite() error {
+	_, err := c.f.Write([]byte{veof})
+	return err
+}
+
+// Close closes the terminal and reaps the child.
+func (c *ptyConn) Close() error {
+	err := c.f.Close()
+	c.once.Do(func() {
+		if c.tty != nil {
+			c.tty.Close()
+		}
+		if c.link != "" {
+			os.Remove(c.link)
+		}
+		if c.cmd != nil {
+			c.stop()
+			c.cmd.Wait() //nolint:errcheck // the child's status is not the conn's error
+		}
+	})
+	return err
+}
+
+func (c *ptyConn) LocalAddr() net.Addr  { return nil }
+func (c *ptyConn) RemoteAddr() net.Addr { return nil }
