@@ -22,6 +22,7 @@ func TestImportEdges(t *testing.T) {
 		"stream":   {"address", "endpoint", "relay", "tap", "internal/cli"},
 		"tap":      {"address", "endpoint", "relay", "internal/cli"},
 		"relay":    {"endpoint", "internal/cli"},
+		"tlsconf":  {"address", "endpoint", "relay", "stream", "internal/cli"},
 		"":         {"internal/cli"}, // the library face
 	}
 	checked := 0

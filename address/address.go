@@ -16,26 +16,28 @@ type Kind string
 
 // The kinds the core knows.
 const (
-	TCP          Kind = "TCP"
-	TCPListen    Kind = "TCP-LISTEN"
-	UDP          Kind = "UDP"
-	UDPListen    Kind = "UDP-LISTEN"
-	UnixConnect  Kind = "UNIX-CONNECT"
-	UnixListen   Kind = "UNIX-LISTEN"
-	UnixSendto   Kind = "UNIX-SENDTO"
-	UnixRecvfrom Kind = "UNIX-RECVFROM"
-	UDPSendto    Kind = "UDP-SENDTO"
-	UDPRecvfrom  Kind = "UDP-RECVFROM"
-	Stdio        Kind = "STDIO"
-	Stdin        Kind = "STDIN"
-	Stdout       Kind = "STDOUT"
-	Exec         Kind = "EXEC"
-	System       Kind = "SYSTEM"
-	File         Kind = "OPEN"
-	Create       Kind = "CREATE"
-	Gopen        Kind = "GOPEN"
-	Pipe         Kind = "PIPE"
-	PTY          Kind = "PTY"
+	TCP           Kind = "TCP"
+	TCPListen     Kind = "TCP-LISTEN"
+	UDP           Kind = "UDP"
+	UDPListen     Kind = "UDP-LISTEN"
+	UnixConnect   Kind = "UNIX-CONNECT"
+	UnixListen    Kind = "UNIX-LISTEN"
+	UnixSendto    Kind = "UNIX-SENDTO"
+	UnixRecvfrom  Kind = "UNIX-RECVFROM"
+	UDPSendto     Kind = "UDP-SENDTO"
+	UDPRecvfrom   Kind = "UDP-RECVFROM"
+	Stdio         Kind = "STDIO"
+	Stdin         Kind = "STDIN"
+	Stdout        Kind = "STDOUT"
+	Exec          Kind = "EXEC"
+	System        Kind = "SYSTEM"
+	File          Kind = "OPEN"
+	Create        Kind = "CREATE"
+	Gopen         Kind = "GOPEN"
+	Pipe          Kind = "PIPE"
+	PTY           Kind = "PTY"
+	OpenSSL       Kind = "OPENSSL"
+	OpenSSLListen Kind = "OPENSSL-LISTEN"
 )
 
 // optional marks a kind whose one parameter may be left out (PIPE).
@@ -67,14 +69,15 @@ var kinds = map[string]struct {
 	"EXEC": {Exec, 1, ""}, "SYSTEM": {System, 1, ""},
 	"OPEN": {File, 1, ""}, "FILE": {File, 1, ""}, "CREATE": {Create, 1, ""}, "CREAT": {Create, 1, ""},
 	"GOPEN": {Gopen, 1, ""}, "PIPE": {Pipe, optional, ""}, "FIFO": {Pipe, optional, ""},
-	"PTY": {PTY, 0, ""},
+	"PTY":     {PTY, 0, ""},
+	"OPENSSL": {OpenSSL, 2, ""}, "SSL": {OpenSSL, 2, ""}, "OPENSSL-CONNECT": {OpenSSL, 2, ""},
+	"OPENSSL-LISTEN": {OpenSSLListen, 1, ""}, "SSL-L": {OpenSSLListen, 1, ""},
 }
 
 // notYet are socat address types sockit does not open yet, with why;
 // they are refused with that reason rather than as unknown.
 var notYet = map[string]string{
-	"OPENSSL": "TLS", "SSL": "TLS", "OPENSSL-LISTEN": "TLS", "SSL-L": "TLS",
-	"OPENSSL-CONNECT": "TLS", "SOCKS4": "proxy", "SOCKS4A": "proxy", "SOCKS5": "proxy",
+	"SOCKS4": "proxy", "SOCKS4A": "proxy", "SOCKS5": "proxy",
 	"PROXY": "proxy", "PROXY-CONNECT": "proxy",
 }
 

@@ -53,9 +53,9 @@ func TestParseErrorsPoint(t *testing.T) {
 		{"TCP-LISTEN:1,max-children=-2", `bad value in "max-children=-2"`},
 		{"UNIX-LISTEN:/x,mode=999", `want an octal mode`},
 		{"TCP:onlyhost", `TCP wants 2 parameter(s) in "TCP:onlyhost" (TCP:<host>:<port>)`},
-		{"OPENSSL:h:443", `address type not supported yet: "OPENSSL" (sockit has no TLS addresses yet)`},
-		{"OPENSSL-LISTEN:443,cert=x.pem", `address type not supported yet: "OPENSSL-LISTEN"`},
-		{"TCP:h:1,verify=0", `option not supported: "verify"`},
+		{"SOCKS5:proxy:h:443", `address type not supported yet: "SOCKS5" (sockit has no proxy addresses yet)`},
+		{"TCP:h:1,verify=0", `option does not apply to TCP: "verify" (it applies to OPENSSL, OPENSSL-LISTEN)`},
+		{"OPENSSL:h:443,method=TLS1", `option not supported: "method"`},
 		{"FROB:1", `unknown address type "FROB"`},
 	}
 	for _, tt := range tests {

@@ -29,10 +29,12 @@ type optionInfo struct {
 }
 
 var (
-	listenKinds = []Kind{TCPListen, UDPListen, UDPRecvfrom, UnixListen, UnixRecvfrom}
-	ipKinds     = []Kind{TCP, TCPListen, UDP, UDPListen, UDPSendto, UDPRecvfrom}
+	listenKinds = []Kind{TCPListen, UDPListen, UDPRecvfrom, UnixListen, UnixRecvfrom, OpenSSLListen}
+	ipKinds     = []Kind{TCP, TCPListen, UDP, UDPListen, UDPSendto, UDPRecvfrom, OpenSSL, OpenSSLListen}
+	tcpKinds    = []Kind{TCP, TCPListen, OpenSSL, OpenSSLListen}
+	tlsKinds    = []Kind{OpenSSL, OpenSSLListen}
 	socketKinds = append(append([]Kind{UnixConnect, UnixSendto}, ipKinds...), UnixListen, UnixRecvfrom)
-	dialKinds   = []Kind{TCP, UDP, UDPSendto, UnixConnect, UnixSendto}
+	dialKinds   = []Kind{TCP, UDP, UDPSendto, UnixConnect, UnixSendto, OpenSSL}
 	unixKinds   = []Kind{UnixConnect, UnixListen, UnixSendto, UnixRecvfrom}
 	childKinds  = []Kind{Exec, System}
 	fileKinds   = []Kind{File, Create, Gopen, Pipe}
@@ -42,14 +44,23 @@ var (
 var options = map[string]optionInfo{
 	"fork":            {flag, listenKinds, "serve every connection, each in its own goroutine"},
 	"max-children":    {integer, listenKinds, "with fork: at most this many connections at once"},
-	"backlog":         {integer, []Kind{TCPListen, UnixListen}, "listen(2) backlog"},
-	"range":           {text, []Kind{TCPListen, UDPListen, UDPRecvfrom}, "accept only peers in this CIDR prefix (comma-free, e.g. 127.0.0.0/8)"},
+	"backlog":         {integer, []Kind{TCPListen, UnixListen, OpenSSLListen}, "listen(2) backlog"},
+	"range":           {text, []Kind{TCPListen, UDPListen, UDPRecvfrom, OpenSSLListen}, "accept only peers in this CIDR prefix (comma-free, e.g. 127.0.0.0/8)"},
 	"bind":            {text, ipKinds, "local address: host[:port] to connect from, host to listen on"},
 	"pf":              {family, ipKinds, "address family: ip4 or ip6"},
 	"reuseaddr":       {flag, ipKinds, "SO_REUSEADDR"},
 	"reuseport":       {flag, ipKinds, "SO_REUSEPORT"},
-	"nodelay":         {flag, []Kind{TCP, TCPListen}, "TCP_NODELAY (Go's default: on)"},
-	"keepalive":       {flag, []Kind{TCP, TCPListen}, "SO_KEEPALIVE"},
+	"nodelay":         {flag, tcpKinds, "TCP_NODELAY (Go's default: on)"},
+	"keepalive":       {flag, tcpKinds, "SO_KEEPALIVE"},
+	"verify":          {flag, tlsKinds, "check the peer's certificate (default 1); verify=0 trusts anyone"},
+	"cafile":          {text, tlsKinds, "PEM CA certificates to trust (a server: to require client certificates)"},
+	"cert":            {text, tlsKinds, "PEM certificate (and key, unless key= is given)"},
+	"key":             {text, tlsKinds, "PEM private key"},
+	"commonname":      {text, []Kind{OpenSSL}, "the name the server's certificate must carry (default: the host)"},
+	"snihost":         {text, []Kind{OpenSSL}, "the name sent as SNI (default: commonname or the host)"},
+	"pin":             {text, []Kind{OpenSSL}, "trust a server certificate by fingerprint, sha256:<hex> (repeatable)"},
+	"alpn":            {text, tlsKinds, "an ALPN protocol to offer or accept (repeatable)"},
+	"ciphers":         {text, tlsKinds, "TLS 1.2 cipher suites by Go name, colon-separated"},
 	"rcvbuf":          {size, socketKinds, "SO_RCVBUF"},
 	"sndbuf":          {size, socketKinds, "SO_SNDBUF"},
 	"connect-timeout": {seconds, dialKinds, "give up connecting after this long"},
@@ -79,15 +90,11 @@ var aliases = map[string]string{
 	"unlink": "unlink-early", "o-append": "append", "o-trunc": "trunc", "sid": "setsid",
 }
 
-// unsupported are socat options sockit knows of but does not offer yet;
+// unsupported are socat options sockit knows of but does not offer;
 // they are refused with a reason instead of being ignored.
 var unsupported = map[string]string{
-	"verify":     "TLS addresses (OPENSSL) are not implemented yet",
-	"cert":       "TLS addresses (OPENSSL) are not implemented yet",
-	"key":        "TLS addresses (OPENSSL) are not implemented yet",
-	"cafile":     "TLS addresses (OPENSSL) are not implemented yet",
-	"commonname": "TLS addresses (OPENSSL) are not implemented yet",
-	"snihost":    "TLS addresses (OPENSSL) are not implemented yet",
+	"openssl-method": "sockit speaks TLS 1.2 and 1.3 only",
+	"method":         "sockit speaks TLS 1.2 and 1.3 only",
 }
 
 // validate checks every option of s: known, allowed for its kind, and

@@ -29,6 +29,8 @@ func Dial(ctx context.Context, s address.Spec) (stream.Conn, error) {
 	switch s.Kind {
 	case address.TCP:
 		dial = func(ctx context.Context) (stream.Conn, error) { return dialTCP(ctx, s) }
+	case address.OpenSSL:
+		dial = func(ctx context.Context) (stream.Conn, error) { return dialTLS(ctx, s) }
 	case address.UDP, address.UDPSendto:
 		dial = func(ctx context.Context) (stream.Conn, error) { return dialUDP(ctx, s) }
 	case address.UnixConnect:
@@ -100,6 +102,8 @@ func listen(ctx context.Context, s address.Spec) (Listener, error) {
 	switch s.Kind {
 	case address.TCPListen:
 		return listenTCP(ctx, s)
+	case address.OpenSSLListen:
+		return listenTLS(ctx, s)
 	case address.UDPListen, address.UDPRecvfrom:
 		return listenUDP(s)
 	case address.UnixListen:

@@ -27,6 +27,12 @@ type ncatOptions struct {
 	wait, idle, delay                             time.Duration
 	args                                          []string
 	badTime                                       error // a refused -w/-i/-d value, in ncat's words
+
+	// TLS
+	ssl, sslVerify, sslInsecure                             bool
+	sslCert, sslKey, sslTrust, sslCiphers, sslName, sslALPN string
+	sslPins                                                 []string
+	asNcat                                                  bool // ncat's defaults: no verification unless --ssl-verify
 }
 
 func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
@@ -57,6 +63,16 @@ func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
 	fs.VarP(durationValue{&o.wait, "w", "timeout", &o.badTime}, "wait", "w", "connect timeout")
 	fs.VarP(durationValue{&o.idle, "i", "timeout", &o.badTime}, "idle-timeout", "i", "idle read/write timeout")
 	fs.VarP(durationValue{&o.delay, "d", "delay", &o.badTime}, "delay", "d", "wait between read/writes")
+	fs.BoolVar(&o.ssl, "ssl", false, "connect or listen with TLS")
+	fs.StringVar(&o.sslCert, "ssl-cert", "", "PEM certificate (listen: the server's; connect: a client certificate)")
+	fs.StringVar(&o.sslKey, "ssl-key", "", "PEM private key for --ssl-cert")
+	fs.StringVar(&o.sslTrust, "ssl-trustfile", "", "PEM CA certificates to trust besides the system's (listen: require client certificates)")
+	fs.BoolVar(&o.sslVerify, "ssl-verify", false, "verify the server (sockit always does, unless --ssl-insecure)")
+	fs.BoolVar(&o.sslInsecure, "ssl-insecure", false, "do not verify the server: anyone on the path can read and change the session")
+	fs.StringArrayVar(&o.sslPins, "ssl-pin", nil, "trust a server certificate by its fingerprint, sha256:<hex> (repeatable)")
+	fs.StringVar(&o.sslCiphers, "ssl-ciphers", "", "TLS 1.2 cipher suites (Go names, colon-separated)")
+	fs.StringVar(&o.sslName, "ssl-servername", "", "the name to send as SNI and to verify (default: the host)")
+	fs.StringVar(&o.sslALPN, "ssl-alpn", "", "ALPN protocols to offer or accept, comma-separated")
 	fs.BoolVarP(&o.help, "help", "h", false, "display this help screen")
 	fs.BoolVar(&o.version, "version", false, "display version information and exit")
 	return fs
@@ -222,6 +238,9 @@ func buildSpec(o *ncatOptions) (plan, error) {
 			kind = address.UDPListen
 		}
 		p.spec = address.Spec{Kind: kind, Args: []string{port}, Options: opts}
+		if err := addTLS(o, &p.spec); err != nil {
+			return p, err
+		}
 		p.shown = net.JoinHostPort(strings.Trim(host, "[]"), port)
 		return p, nil
 	}
@@ -233,6 +252,9 @@ func buildSpec(o *ncatOptions) (plan, error) {
 		kind = address.UDP
 	}
 	p.spec = address.Spec{Kind: kind, Args: []string{host, port}, Options: opts}
+	if err := addTLS(o, &p.spec); err != nil {
+		return p, err
+	}
 	p.shown = net.JoinHostPort(strings.Trim(host, "[]"), port)
 	return p, nil
 }
@@ -248,3 +270,48 @@ Options taking a time assume seconds. Append 'ms' for milliseconds,
 's' for seconds, 'm' for minutes, or 'h' for hours (e.g. 500ms).
 %s
 `
+
+// addTLS turns a TCP spec into OPENSSL or OPENSSL-LISTEN when a TLS flag
+// is given. sockit verifies servers unless --ssl-insecure; invoked as
+// ncat, it keeps ncat's default (no verification unless --ssl-verify).
+func addTLS(o *ncatOptions, sp *address.Spec) error {
+	if o.sslCert != "" || o.sslKey != "" || o.sslTrust != "" || o.sslVerify || o.sslInsecure ||
+		len(o.sslPins) > 0 || o.sslCiphers != "" || o.sslName != "" || o.sslALPN != "" {
+		o.ssl = true
+	}
+	if !o.ssl {
+		return nil
+	}
+	if o.udp {
+		return usagef("TLS over UDP (DTLS) is not supported")
+	}
+	if o.sslVerify && o.sslInsecure {
+		return usagef("cannot use both --ssl-verify and --ssl-insecure")
+	}
+	add := func(name, value string) {
+		if value != "" {
+			sp.Options = append(sp.Options, address.Option{Name: name, Value: value})
+		}
+	}
+	if sp.Kind == address.TCPListen {
+		sp.Kind = address.OpenSSLListen
+	} else {
+		sp.Kind = address.OpenSSL
+		add("commonname", o.sslName)
+		for _, p := range o.sslPins {
+			add("pin", p)
+		}
+	}
+	verify := !o.sslInsecure && (!o.asNcat || o.sslVerify || len(o.sslPins) > 0)
+	if !verify {
+		add("verify", "0")
+	}
+	add("cert", o.sslCert)
+	add("key", o.sslKey)
+	add("cafile", o.sslTrust)
+	add("ciphers", o.sslCiphers)
+	for _, a := range strings.Split(o.sslALPN, ",") {
+		add("alpn", strings.TrimSpace(a))
+	}
+	return nil
+}

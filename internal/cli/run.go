@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"github.com/sockit/sockit/relay"
 	"github.com/sockit/sockit/stream"
 	"github.com/sockit/sockit/tap"
+	"github.com/sockit/sockit/tlsconf"
 )
 
 // runner holds one invocation's streams and wording.
@@ -52,11 +54,15 @@ func (r *runner) ncat(ctx context.Context, argv []string) error {
 		fmt.Fprintf(r.stdout, "%s: Version %s\n", r.name, Version)
 		return nil
 	}
+	o.asNcat = r.name == "Ncat"
 	p, err := buildSpec(o)
 	if err != nil {
 		return err
 	}
 	r.verbose = o.verbose
+	if o.sslInsecure {
+		r.errorf("WARNING: --ssl-insecure: the peer's identity is not checked; anyone on the path can read and change this session.")
+	}
 	if o.verbose > 0 {
 		r.logf("Version %s", Version)
 	}
@@ -157,6 +163,12 @@ func (s *session) connect(ctx context.Context) error {
 		}
 		return dialError(err)
 	}
+	if tc, ok := conn.(*tls.Conn); ok {
+		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
+			s.r.logf("SSL connection to %s; server certificate %s (%s).", endpoint.Addr(conn.RemoteAddr()),
+				tlsconf.Fingerprint(certs[0].Raw), certs[0].Subject)
+		}
+	}
 	s.r.logf("Connected to %s.", endpoint.Addr(conn.RemoteAddr()))
 	return s.serve(ctx, conn, endpoint.Stdio(s.r.stdin, s.r.stdout), true)
 }
@@ -205,6 +217,10 @@ func (s *session) listen(ctx context.Context) error {
 	defer ln.Close()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
+	if fp, generated, ok := endpoint.TLSFingerprint(ln); ok && generated {
+		s.r.logf("Generated a temporary certificate. Use --ssl-key and --ssl-cert to use a permanent one.")
+		s.r.logf("SHA-256 fingerprint: %s (clients can trust it with --ssl-pin %s)", fp, fp)
+	}
 	s.r.logf("Listening on %s", endpoint.Addr(ln.Addr()))
 	if !s.o.keep {
 		conn, err := ln.Accept()

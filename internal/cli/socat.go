@@ -392,7 +392,7 @@ func socatParseError(err error) error {
 
 func listens(k address.Kind) bool {
 	switch k {
-	case address.TCPListen, address.UDPListen, address.UDPRecvfrom, address.UnixListen, address.UnixRecvfrom:
+	case address.TCPListen, address.UDPListen, address.UDPRecvfrom, address.UnixListen, address.UnixRecvfrom, address.OpenSSLListen:
 		return true
 	}
 	return false
@@ -400,7 +400,8 @@ func listens(k address.Kind) bool {
 
 func ipKind(k address.Kind) bool {
 	switch k {
-	case address.TCP, address.TCPListen, address.UDP, address.UDPListen, address.UDPSendto, address.UDPRecvfrom:
+	case address.TCP, address.TCPListen, address.UDP, address.UDPListen, address.UDPSendto, address.UDPRecvfrom,
+		address.OpenSSL, address.OpenSSLListen:
 		return true
 	}
 	return false

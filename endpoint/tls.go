@@ -1,0 +1,121 @@
+package endpoint
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+
+	"github.com/sockit/sockit/address"
+	"github.com/sockit/sockit/stream"
+	"github.com/sockit/sockit/tlsconf"
+)
+
+// tlsOptions reads an OPENSSL or OPENSSL-LISTEN spec's options.
+func tlsClient(s address.Spec) tlsconf.Client {
+	c := tlsconf.Client{
+		Insecure: !verifyOn(s),
+		CertFile: opt(s, "cert"),
+		KeyFile:  opt(s, "key"),
+		Ciphers:  opt(s, "ciphers"),
+		Pins:     all(s, "pin"),
+		ALPN:     all(s, "alpn"),
+	}
+	c.TrustFile = opt(s, "cafile")
+	c.ServerName = opt(s, "commonname")
+	if sni := opt(s, "snihost"); sni != "" && c.ServerName == "" {
+		c.ServerName = sni
+	}
+	return c
+}
+
+func verifyOn(s address.Spec) bool {
+	v, ok := s.Opt("verify")
+	return !ok || v != "0"
+}
+
+func opt(s address.Spec, name string) string {
+	v, _ := s.Opt(name)
+	return v
+}
+
+func all(s address.Spec, name string) []string {
+	var out []string
+	for _, o := range s.Options {
+		if o.Name == name {
+			out = append(out, o.Value)
+		}
+	}
+	return out
+}
+
+// dialTLS connects over TCP and completes a TLS handshake; the server is
+// verified unless verify=0. *tls.Conn is a stream.Conn as it is.
+func dialTLS(ctx context.Context, s address.Spec) (stream.Conn, error) {
+	cfg, err := tlsClient(s).Config(s.Arg(0))
+	if err != nil {
+		return nil, err
+	}
+	if sni := opt(s, "snihost"); sni != "" {
+		cfg.ServerName = sni // SNI only; the name checked stays commonname
+	}
+	c, err := dialTCP(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	tc := tls.Client(c.(net.Conn), cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
+// TLSListener is an OPENSSL-LISTEN listener. Each accepted conn does its
+// handshake on first use, so a slow client never holds up Accept.
+type TLSListener struct {
+	Listener
+	cfg *tls.Config
+	// Fingerprint is the server certificate's "sha256:<hex>".
+	Fingerprint string
+	// Generated reports an ephemeral self-signed certificate (no cert=).
+	Generated bool
+}
+
+// Accept returns the next client as a *tls.Conn.
+func (l *TLSListener) Accept() (stream.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return tls.Server(c.(net.Conn), l.cfg), nil
+}
+
+func listenTLS(ctx context.Context, s address.Spec) (Listener, error) {
+	srv := tlsconf.Server{CertFile: opt(s, "cert"), KeyFile: opt(s, "key"), Ciphers: opt(s, "ciphers"), ALPN: all(s, "alpn")}
+	if verifyOn(s) {
+		srv.ClientCAFile = opt(s, "cafile") // with a CA, clients must present a certificate
+	}
+	cfg, fp, generated, err := srv.Config()
+	if err != nil {
+		return nil, err
+	}
+	ln, err := listenTCP(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return &TLSListener{Listener: ln, cfg: cfg, Fingerprint: fp, Generated: generated}, nil
+}
+
+// TLSFingerprint reports the certificate of a TLS listener, looking
+// through the wrappers Listen may add: its fingerprint, whether it was
+// generated, and whether ln is a TLS listener at all.
+func TLSFingerprint(ln Listener) (fingerprint string, generated, ok bool) {
+	if r, isRange := ln.(*rangeListener); isRange {
+		ln = r.Listener
+	}
+	t, ok := ln.(*TLSListener)
+	if !ok {
+		return "", false, false
+	}
+	return t.Fingerprint, t.Generated, true
+}
