@@ -36,6 +36,10 @@ const (
 	Gopen         Kind = "GOPEN"
 	Pipe          Kind = "PIPE"
 	PTY           Kind = "PTY"
+	Socks4        Kind = "SOCKS4"
+	Socks4A       Kind = "SOCKS4A"
+	Socks5        Kind = "SOCKS5"
+	Proxy         Kind = "PROXY"
 	OpenSSL       Kind = "OPENSSL"
 	OpenSSLListen Kind = "OPENSSL-LISTEN"
 )
@@ -69,16 +73,19 @@ var kinds = map[string]struct {
 	"EXEC": {Exec, 1, ""}, "SYSTEM": {System, 1, ""},
 	"OPEN": {File, 1, ""}, "FILE": {File, 1, ""}, "CREATE": {Create, 1, ""}, "CREAT": {Create, 1, ""},
 	"GOPEN": {Gopen, 1, ""}, "PIPE": {Pipe, optional, ""}, "FIFO": {Pipe, optional, ""},
-	"PTY":     {PTY, 0, ""},
+	"PTY":    {PTY, 0, ""},
+	"SOCKS4": {Socks4, 3, ""}, "SOCKS4A": {Socks4A, 3, ""}, "SOCKS5": {Socks5, 3, ""},
+	"SOCKS5-CONNECT": {Socks5, 3, ""}, "PROXY": {Proxy, 3, ""}, "PROXY-CONNECT": {Proxy, 3, ""},
 	"OPENSSL": {OpenSSL, 2, ""}, "SSL": {OpenSSL, 2, ""}, "OPENSSL-CONNECT": {OpenSSL, 2, ""},
 	"OPENSSL-LISTEN": {OpenSSLListen, 1, ""}, "SSL-L": {OpenSSLListen, 1, ""},
 }
 
-// notYet are socat address types sockit does not open yet, with why;
-// they are refused with that reason rather than as unknown.
+// notYet are socat address types sockit does not open, with why; they
+// are refused with that reason rather than as unknown.
 var notYet = map[string]string{
-	"SOCKS4": "proxy", "SOCKS4A": "proxy", "SOCKS5": "proxy",
-	"PROXY": "proxy", "PROXY-CONNECT": "proxy",
+	"OPENSSL-DTLS-CLIENT": "DTLS", "OPENSSL-DTLS-SERVER": "DTLS",
+	"SCTP-CONNECT": "SCTP", "SCTP-LISTEN": "SCTP", "TUN": "TUN", "VSOCK-CONNECT": "VSOCK",
+	"VSOCK-LISTEN": "VSOCK", "IP-SENDTO": "raw IP", "IP-RECVFROM": "raw IP",
 }
 
 // Kinds lists the address type names Parse accepts, aliases included.

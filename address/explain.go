@@ -7,7 +7,8 @@ import (
 
 // params names each kind's positional parameters, as socat's -h does.
 var params = map[Kind][]string{
-	TCP: {"host", "port"}, OpenSSL: {"host", "port"}, OpenSSLListen: {"port"}, UDP: {"host", "port"}, UDPSendto: {"host", "port"},
+	TCP: {"host", "port"}, Socks4: {"socks-server", "host", "port"}, Socks4A: {"socks-server", "host", "port"},
+	Socks5: {"socks-server", "host", "port"}, Proxy: {"proxy-server", "host", "port"}, OpenSSL: {"host", "port"}, OpenSSLListen: {"port"}, UDP: {"host", "port"}, UDPSendto: {"host", "port"},
 	TCPListen: {"port"}, UDPListen: {"port"}, UDPRecvfrom: {"port"},
 	UnixConnect: {"filename"}, UnixListen: {"filename"}, UnixSendto: {"filename"}, UnixRecvfrom: {"filename"},
 	Exec: {"command-line"}, System: {"shell-command"},

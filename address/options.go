@@ -30,11 +30,12 @@ type optionInfo struct {
 
 var (
 	listenKinds = []Kind{TCPListen, UDPListen, UDPRecvfrom, UnixListen, UnixRecvfrom, OpenSSLListen}
-	ipKinds     = []Kind{TCP, TCPListen, UDP, UDPListen, UDPSendto, UDPRecvfrom, OpenSSL, OpenSSLListen}
-	tcpKinds    = []Kind{TCP, TCPListen, OpenSSL, OpenSSLListen}
+	ipKinds     = []Kind{TCP, TCPListen, UDP, UDPListen, UDPSendto, UDPRecvfrom, OpenSSL, OpenSSLListen, Socks4, Socks4A, Socks5, Proxy}
+	tcpKinds    = []Kind{TCP, TCPListen, OpenSSL, OpenSSLListen, Socks4, Socks4A, Socks5, Proxy}
 	tlsKinds    = []Kind{OpenSSL, OpenSSLListen}
+	proxyKinds  = []Kind{Socks4, Socks4A, Socks5, Proxy}
 	socketKinds = append(append([]Kind{UnixConnect, UnixSendto}, ipKinds...), UnixListen, UnixRecvfrom)
-	dialKinds   = []Kind{TCP, UDP, UDPSendto, UnixConnect, UnixSendto, OpenSSL}
+	dialKinds   = []Kind{TCP, UDP, UDPSendto, UnixConnect, UnixSendto, OpenSSL, Socks4, Socks4A, Socks5, Proxy}
 	unixKinds   = []Kind{UnixConnect, UnixListen, UnixSendto, UnixRecvfrom}
 	childKinds  = []Kind{Exec, System}
 	fileKinds   = []Kind{File, Create, Gopen, Pipe}
@@ -60,6 +61,11 @@ var options = map[string]optionInfo{
 	"snihost":         {text, []Kind{OpenSSL}, "the name sent as SNI (default: commonname or the host)"},
 	"pin":             {text, []Kind{OpenSSL}, "trust a server certificate by fingerprint, sha256:<hex> (repeatable)"},
 	"alpn":            {text, tlsKinds, "an ALPN protocol to offer or accept (repeatable)"},
+	"socksport":       {text, []Kind{Socks4, Socks4A, Socks5}, "the SOCKS server's port (default 1080)"},
+	"socksuser":       {text, []Kind{Socks4, Socks4A, Socks5}, "the SOCKS user name"},
+	"sockspass":       {text, []Kind{Socks5}, "the SOCKS5 password (with socksuser)"},
+	"proxyport":       {text, []Kind{Proxy}, "the HTTP proxy's port (default 8080)"},
+	"proxyauth":       {text, []Kind{Proxy}, "user:password for the proxy's Basic authentication"},
 	"ciphers":         {text, tlsKinds, "TLS 1.2 cipher suites by Go name, colon-separated"},
 	"rcvbuf":          {size, socketKinds, "SO_RCVBUF"},
 	"sndbuf":          {size, socketKinds, "SO_SNDBUF"},

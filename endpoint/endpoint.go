@@ -31,6 +31,8 @@ func Dial(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		dial = func(ctx context.Context) (stream.Conn, error) { return dialTCP(ctx, s) }
 	case address.OpenSSL:
 		dial = func(ctx context.Context) (stream.Conn, error) { return dialTLS(ctx, s) }
+	case address.Socks4, address.Socks4A, address.Socks5, address.Proxy:
+		dial = func(ctx context.Context) (stream.Conn, error) { return dialProxy(ctx, s) }
 	case address.UDP, address.UDPSendto:
 		dial = func(ctx context.Context) (stream.Conn, error) { return dialUDP(ctx, s) }
 	case address.UnixConnect:

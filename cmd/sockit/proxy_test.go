@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sockit/sockit/internal/testenv"
+)
+
+// converse runs a client that writes msg, waits (at most 10 s) until its
+// stdout holds the echo, then ends its input; some proxies drop a tunnel
+// as soon as the client half-closes, so the answer must come first.
+func converse(t *testing.T, msg string, argv ...string) (stdout string, code int) {
+	t.Helper()
+	in, w := io.Pipe()
+	p := testenv.Start(t, in, argv...)
+	w.Write([]byte(msg))
+	for i := 0; i < 1000 && !strings.Contains(p.Stdout.String(), msg) && p.Cmd.ProcessState == nil; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	w.Close()
+	code = p.Wait(t)
+	if code != 0 {
+		t.Logf("%v: %s", argv, p.Stderr.String())
+	}
+	return p.Stdout.String(), code
+}
+
+// startProxies runs Dante (SOCKS4, SOCKS4A, SOCKS5), microsocks (SOCKS5,
+// with and without a password) and ncat's HTTP proxy on loopback.
+func startProxies(t *testing.T) (dante, socks5, socks5auth, http string) {
+	t.Helper()
+	danted := testenv.Peer(t, "danted")
+	microsocks := testenv.Peer(t, "microsocks")
+	ncat := testenv.Peer(t, "ncat")
+	if os.Geteuid() != 0 {
+		t.Skip("Dante wants to run as root here")
+	}
+	dante = testenv.FreePort(t, "tcp4", "127.0.0.1")
+	conf := filepath.Join(t.TempDir(), "danted.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf(`logoutput: stderr
+internal: 127.0.0.1 port = %s
+external: 127.0.0.1
+socksmethod: none
+clientmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
+socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 protocol: tcp }
+`, dante)), 0o644)
+	testenv.Start(t, nil, danted, "-f", conf, "-p", filepath.Join(t.TempDir(), "pid"))
+	socks5 = testenv.FreePort(t, "tcp4", "127.0.0.1")
+	testenv.Start(t, nil, microsocks, "-i", "127.0.0.1", "-p", socks5)
+	socks5auth = testenv.FreePort(t, "tcp4", "127.0.0.1")
+	testenv.Start(t, nil, microsocks, "-i", "127.0.0.1", "-p", socks5auth, "-u", "alice", "-P", "secret")
+	http = testenv.FreePort(t, "tcp4", "127.0.0.1")
+	testenv.Start(t, nil, ncat, "-l", "--proxy-type", "http", "127.0.0.1", http)
+	for _, p := range []string{dante, socks5, socks5auth, http} {
+		waitTCP(t, "127.0.0.1:"+p)
+	}
+	return
+}
+
+// TestRelayProxiesMatchSocat: the proxy addresses through real proxy
+// servers, against socat where socat 1.7 has the address (SOCKS4, SOCKS4A,
+// PROXY) and on their own for SOCKS5, which socat 1.7 lacks.
+func TestRelayProxiesMatchSocat(t *testing.T) {
+	dante, socks5, socks5auth, http := startProxies(t)
+	echo := echoServer(t, "tcp4", "127.0.0.1:0")
+	_, echoPort, _ := strings.Cut(echo, ":")
+	tools := relayTools(t)
+	tests := []struct {
+		name   string
+		addr   string
+		socat  bool // socat 1.7 has this address
+		served bool // the echo must come back
+	}{
+		{"socks4", "SOCKS4:127.0.0.1:127.0.0.1:" + echoPort + ",socksport=" + dante, true, true},
+		{"socks4a", "SOCKS4A:127.0.0.1:localhost:" + echoPort + ",socksport=" + dante, true, false},
+		{"http connect", "PROXY:127.0.0.1:127.0.0.1:" + echoPort + ",proxyport=" + http, true, true},
+		{"http connect refused target", "PROXY:127.0.0.1:127.0.0.1:1,proxyport=" + http, true, false},
+		{"socks5 dante", "SOCKS5:127.0.0.1:127.0.0.1:" + echoPort + ",socksport=" + dante, false, true},
+		{"socks5 name", "SOCKS5:127.0.0.1:localhost:" + echoPort + ",socksport=" + socks5, false, true},
+		{"socks5 password", "SOCKS5:127.0.0.1:127.0.0.1:" + echoPort + ",socksport=" + socks5auth + ",socksuser=alice,sockspass=secret", false, true},
+		{"socks5 wrong password", "SOCKS5:127.0.0.1:127.0.0.1:" + echoPort + ",socksport=" + socks5auth + ",socksuser=alice,sockspass=guess", false, false},
+		{"socks5 no password", "SOCKS5:127.0.0.1:127.0.0.1:" + echoPort + ",socksport=" + socks5auth, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := "through " + tt.name + "\n"
+			out, code := converse(t, msg, append(tools["sockit relay"], "-", tt.addr)...)
+			if served := code == 0 && out == msg; served != tt.served {
+				t.Errorf("sockit: exit %d, stdout %q; want served=%v", code, out, tt.served)
+			}
+			if tt.socat {
+				sout, scode := converse(t, msg, append(tools["socat"], "-", tt.addr)...)
+				if (sout == msg) != (out == msg) || (scode == 0) != (code == 0) {
+					t.Errorf("socat: exit %d, stdout %q; sockit: exit %d, stdout %q", scode, sout, code, out)
+				}
+			}
+		})
+	}
+}

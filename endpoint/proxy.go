@@ -1,0 +1,287 @@
+package endpoint
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sockit/sockit/address"
+	"github.com/sockit/sockit/stream"
+)
+
+// dialProxy connects through a proxy to host:port: SOCKS4, SOCKS4A,
+// SOCKS5 or PROXY (HTTP CONNECT); the spec's parameters are the proxy
+// server, the target host and the target port. The returned conn is the
+// TCP conn to the proxy itself, so the relay keeps its splice path.
+func dialProxy(ctx context.Context, s address.Spec) (stream.Conn, error) {
+	server, host, port := s.Arg(0), s.Arg(1), s.Arg(2)
+	pport := opt(s, "socksport")
+	if pport == "" {
+		pport = "1080"
+	}
+	if s.Kind == address.Proxy {
+		if pport = opt(s, "proxyport"); pport == "" {
+			pport = "8080" // socat's default
+		}
+	}
+	if err := checkPort(port); err != nil {
+		return nil, err
+	}
+	hop := s
+	hop.Kind, hop.Args = address.TCP, []string{server, pport}
+	c, err := dialTCP(ctx, hop)
+	if err != nil {
+		return nil, fmt.Errorf("proxy %s: %w", net.JoinHostPort(server, pport), err)
+	}
+	conn := c.(*net.TCPConn)
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+		defer conn.SetDeadline(noDeadline)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	p, _ := strconv.Atoi(port)
+	switch s.Kind {
+	case address.Socks4:
+		var ip netip.Addr
+		if ip, err = resolve4(ctx, host); err == nil {
+			err = Socks4(conn, ip, "", uint16(p), opt(s, "socksuser"))
+		}
+	case address.Socks4A:
+		err = Socks4(conn, netip.Addr{}, host, uint16(p), opt(s, "socksuser"))
+	case address.Socks5:
+		err = Socks5(conn, host, uint16(p), opt(s, "socksuser"), opt(s, "sockspass"))
+	case address.Proxy:
+		err = HTTPConnect(conn, net.JoinHostPort(strings.Trim(host, "[]"), port), opt(s, "proxyauth"))
+	}
+	if err != nil {
+		conn.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	return conn, nil
+}
+
+func resolve4(ctx context.Context, host string) (netip.Addr, error) {
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", strings.Trim(host, "[]"))
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	return ips[0].Unmap(), nil
+}
+
+// noDeadline clears a deadline.
+var noDeadline time.Time
+
+// ErrProxyRefused is a proxy's refusal of the connection.
+var ErrProxyRefused = errors.New("proxy refused the connection")
+
+// Socks4 asks a SOCKS4 server to connect to ip:port, or, when name is not
+// empty, a SOCKS4A server to resolve name and connect to it.
+func Socks4(rw io.ReadWriter, ip netip.Addr, name string, port uint16, user string) error {
+	req := []byte{4, 1, byte(port >> 8), byte(port)}
+	if name != "" {
+		req = append(req, 0, 0, 0, 1) // 0.0.0.1: the name follows
+	} else {
+		if !ip.Is4() {
+			return fmt.Errorf("socks4: %v is not an IPv4 address", ip)
+		}
+		a := ip.As4()
+		req = append(req, a[:]...)
+	}
+	req = append(append(req, user...), 0)
+	if name != "" {
+		req = append(append(req, name...), 0)
+	}
+	if _, err := rw.Write(req); err != nil {
+		return fmt.Errorf("socks4: %w", err)
+	}
+	var rep [8]byte
+	if _, err := io.ReadFull(rw, rep[:]); err != nil {
+		return fmt.Errorf("socks4: reading the reply: %w", err)
+	}
+	return socks4Reply(rep)
+}
+
+func socks4Reply(rep [8]byte) error {
+	if rep[0] != 0 {
+		return fmt.Errorf("socks4: not a SOCKS4 reply (version byte %d)", rep[0])
+	}
+	switch rep[1] {
+	case 90:
+		return nil
+	case 91:
+		return fmt.Errorf("socks4: %w (request rejected or failed)", ErrProxyRefused)
+	case 92, 93:
+		return fmt.Errorf("socks4: %w (identd check failed)", ErrProxyRefused)
+	}
+	return fmt.Errorf("socks4: unknown reply code %d", rep[1])
+}
+
+// socks5Errors are RFC 1928's reply codes.
+var socks5Errors = []string{1: "general failure", 2: "connection not allowed by ruleset",
+	3: "network unreachable", 4: "host unreachable", 5: "connection refused", 6: "TTL expired",
+	7: "command not supported", 8: "address type not supported"}
+
+// Socks5 asks a SOCKS5 server to connect to host:port, authenticating
+// with user and password (RFC 1929) when user is set. Host names go to
+// the server to resolve.
+func Socks5(rw io.ReadWriter, host string, port uint16, user, pass string) error {
+	methods := []byte{0}
+	if user != "" {
+		methods = []byte{2}
+	}
+	if _, err := rw.Write(append([]byte{5, byte(len(methods))}, methods...)); err != nil {
+		return fmt.Errorf("socks5: %w", err)
+	}
+	var choice [2]byte
+	if _, err := io.ReadFull(rw, choice[:]); err != nil {
+		return fmt.Errorf("socks5: reading the method: %w", err)
+	}
+	switch {
+	case choice[0] != 5:
+		return fmt.Errorf("socks5: not a SOCKS5 server (version byte %d)", choice[0])
+	case choice[1] == 0xff:
+		return fmt.Errorf("socks5: %w (no acceptable authentication; give socksuser and sockspass?)", ErrProxyRefused)
+	case choice[1] == 2:
+		if user == "" || len(user) > 255 || len(pass) > 255 {
+			return fmt.Errorf("socks5: the server wants a user name and password (up to 255 bytes each)")
+		}
+		msg := append(append(append([]byte{1, byte(len(user))}, user...), byte(len(pass))), pass...)
+		if _, err := rw.Write(msg); err != nil {
+			return fmt.Errorf("socks5: %w", err)
+		}
+		var st [2]byte
+		if _, err := io.ReadFull(rw, st[:]); err != nil {
+			return fmt.Errorf("socks5: reading the authentication status: %w", err)
+		}
+		if st[1] != 0 {
+			return fmt.Errorf("socks5: %w (authentication failed)", ErrProxyRefused)
+		}
+	case choice[1] != 0:
+		return fmt.Errorf("socks5: the server chose method %d, which was not offered", choice[1])
+	}
+	req := []byte{5, 1, 0}
+	h := strings.Trim(host, "[]")
+	if ip, err := netip.ParseAddr(h); err == nil {
+		if ip.Is4() {
+			a := ip.As4()
+			req = append(append(req, 1), a[:]...)
+		} else {
+			a := ip.As16()
+			req = append(append(req, 4), a[:]...)
+		}
+	} else {
+		if len(h) > 255 {
+			return fmt.Errorf("socks5: host name longer than 255 bytes")
+		}
+		req = append(append(append(req, 3), byte(len(h))), h...)
+	}
+	req = binary.BigEndian.AppendUint16(req, port)
+	if _, err := rw.Write(req); err != nil {
+		return fmt.Errorf("socks5: %w", err)
+	}
+	return socks5Reply(rw)
+}
+
+// socks5Reply reads a CONNECT reply, bound address included, and leaves
+// nothing of it unread.
+func socks5Reply(r io.Reader) error {
+	var head [4]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil {
+		return fmt.Errorf("socks5: reading the reply: %w", err)
+	}
+	if head[0] != 5 {
+		return fmt.Errorf("socks5: not a SOCKS5 reply (version byte %d)", head[0])
+	}
+	if head[1] != 0 {
+		why := "unknown error"
+		if int(head[1]) < len(socks5Errors) && socks5Errors[head[1]] != "" {
+			why = socks5Errors[head[1]]
+		}
+		return fmt.Errorf("socks5: %w (%s)", ErrProxyRefused, why)
+	}
+	var n int
+	switch head[3] {
+	case 1:
+		n = 4
+	case 4:
+		n = 16
+	case 3:
+		var l [1]byte
+		if _, err := io.ReadFull(r, l[:]); err != nil {
+			return fmt.Errorf("socks5: reading the reply: %w", err)
+		}
+		n = int(l[0])
+	default:
+		return fmt.Errorf("socks5: unknown address type %d in the reply", head[3])
+	}
+	rest := make([]byte, n+2)
+	if _, err := io.ReadFull(r, rest); err != nil {
+		return fmt.Errorf("socks5: reading the reply: %w", err)
+	}
+	return nil
+}
+
+// maxHTTPHeader bounds a proxy's response header.
+const maxHTTPHeader = 16 << 10
+
+// HTTPConnect asks an HTTP proxy for a tunnel to hostport, with Basic
+// authentication when auth ("user:password") is set. It reads the
+// response a byte at a time so that no byte of the tunnel is read ahead.
+func HTTPConnect(rw io.ReadWriter, hostport, auth string) error {
+	req := "CONNECT " + hostport + " HTTP/1.1\r\nHost: " + hostport + "\r\n"
+	if auth != "" {
+		req += "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(auth)) + "\r\n"
+	}
+	if _, err := io.WriteString(rw, req+"\r\n"); err != nil {
+		return fmt.Errorf("http proxy: %w", err)
+	}
+	var head []byte
+	b := make([]byte, 1)
+	for !strings.HasSuffix(string(head), "\r\n\r\n") && !strings.HasSuffix(string(head), "\n\n") {
+		if len(head) >= maxHTTPHeader {
+			return fmt.Errorf("http proxy: response header longer than %d bytes", maxHTTPHeader)
+		}
+		if _, err := io.ReadFull(rw, b); err != nil {
+			return fmt.Errorf("http proxy: reading the response: %w", err)
+		}
+		head = append(head, b[0])
+	}
+	return httpStatus(string(head))
+}
+
+// httpStatus checks the status line of a CONNECT response.
+func httpStatus(head string) error {
+	line, _, _ := strings.Cut(head, "\n")
+	line = strings.TrimRight(line, "\r")
+	proto, rest, ok := strings.Cut(line, " ")
+	if !ok || !strings.HasPrefix(proto, "HTTP/1.") {
+		return fmt.Errorf("http proxy: not an HTTP response: %q", truncate(line))
+	}
+	code, _, _ := strings.Cut(rest, " ")
+	if len(code) != 3 || code[0] < '1' || code[0] > '5' {
+		return fmt.Errorf("http proxy: bad status in %q", truncate(line))
+	}
+	if code[0] != '2' {
+		return fmt.Errorf("http proxy: %w (%s)", ErrProxyRefused, truncate(rest))
+	}
+	return nil
+}
+
+func truncate(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "..."
+	}
+	return s
+}
