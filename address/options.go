@@ -33,7 +33,6 @@ var (
 	ipKinds     = []Kind{TCP, TCPListen, UDP, UDPListen, UDPSendto, UDPRecvfrom, OpenSSL, OpenSSLListen, Socks4, Socks4A, Socks5, Proxy}
 	tcpKinds    = []Kind{TCP, TCPListen, OpenSSL, OpenSSLListen, Socks4, Socks4A, Socks5, Proxy}
 	tlsKinds    = []Kind{OpenSSL, OpenSSLListen}
-	proxyKinds  = []Kind{Socks4, Socks4A, Socks5, Proxy}
 	socketKinds = append(append([]Kind{UnixConnect, UnixSendto}, ipKinds...), UnixListen, UnixRecvfrom)
 	dialKinds   = []Kind{TCP, UDP, UDPSendto, UnixConnect, UnixSendto, OpenSSL, Socks4, Socks4A, Socks5, Proxy}
 	unixKinds   = []Kind{UnixConnect, UnixListen, UnixSendto, UnixRecvfrom}
