@@ -20,7 +20,7 @@ func converse(t *testing.T, msg string, argv ...string) (stdout string, code int
 	in, w := io.Pipe()
 	p := testenv.Start(t, in, argv...)
 	w.Write([]byte(msg))
-	for i := 0; i < 1000 && !strings.Contains(p.Stdout.String(), msg) && p.Cmd.ProcessState == nil; i++ {
+	for i := 0; i < 1000 && !strings.Contains(p.Stdout.String(), msg) && !p.Exited(); i++ {
 		time.Sleep(10 * time.Millisecond)
 	}
 	w.Close()

@@ -244,3 +244,13 @@ func FDKinds(t testing.TB, pid int) map[string]int {
 	}
 	return kinds
 }
+
+// Exited reports whether the process has ended.
+func (p *Proc) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
