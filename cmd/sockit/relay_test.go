@@ -284,18 +284,28 @@ func TestRelayNetMatchesSocat(t *testing.T) {
 	tools := relayTools(t)
 	socat, sockit := tools["socat"], tools["sockit relay"]
 	dir := t.TempDir()
+	c := makeCerts(t)
 	families := []struct {
 		name           string
 		listen, client func(port string) string
+		target         string   // the server's second address
+		flags          []string // the server's global options
 	}{
+		{"openssl", func(p string) string {
+			return "OPENSSL-LISTEN:" + p + ",bind=127.0.0.1,reuseaddr,verify=0,cert=" + c.srv + ",key=" + c.srvKey
+		}, func(p string) string { return "OPENSSL:localhost:" + p + ",cafile=" + c.ca }, "", nil},
+		// UDP has no end of stream that socat sends, so the server ends
+		// after a second without data (-T 1), and cat answers at once.
+		{"udp4", func(p string) string { return "UDP4-LISTEN:" + p + ",bind=127.0.0.1" },
+			func(p string) string { return "UDP4:127.0.0.1:" + p }, "EXEC:cat", []string{"-T", "1"}},
 		{"tcp4", func(p string) string { return "TCP4-LISTEN:" + p + ",bind=127.0.0.1,reuseaddr" },
-			func(p string) string { return "TCP4:127.0.0.1:" + p }},
+			func(p string) string { return "TCP4:127.0.0.1:" + p }, "", nil},
 		{"tcp6", func(p string) string { return "TCP6-LISTEN:" + p + ",bind=[::1],reuseaddr" },
-			func(p string) string { return "TCP6:[::1]:" + p }},
+			func(p string) string { return "TCP6:[::1]:" + p }, "", nil},
 		{"unix", func(p string) string { return "UNIX-LISTEN:" + filepath.Join(dir, p) },
-			func(p string) string { return "UNIX-CONNECT:" + filepath.Join(dir, p) }},
+			func(p string) string { return "UNIX-CONNECT:" + filepath.Join(dir, p) }, "", nil},
 		{"abstract", func(p string) string { return "ABSTRACT-LISTEN:sockit-relay-" + p },
-			func(p string) string { return "ABSTRACT-CONNECT:sockit-relay-" + p }},
+			func(p string) string { return "ABSTRACT-CONNECT:sockit-relay-" + p }, "", nil},
 	}
 	for _, fam := range families {
 		t.Run(fam.name, func(t *testing.T) {
@@ -310,7 +320,12 @@ func TestRelayNetMatchesSocat(t *testing.T) {
 				{"sockit-server-socat-client", sockit, socat},
 			} {
 				port := testenv.FreePort(t, "tcp4", "127.0.0.1")
-				srv := testenv.Start(t, nil, append(append([]string(nil), pair.server...), "-d", "-d", fam.listen(port), "EXEC:tr a-z A-Z")...)
+				target := fam.target
+				if target == "" {
+					target = "EXEC:tr a-z A-Z"
+				}
+				args := append(append(append([]string(nil), pair.server...), "-d", "-d"), fam.flags...)
+				srv := testenv.Start(t, nil, append(args, fam.listen(port), target)...)
 				for i := 0; i < 500 && !strings.Contains(srv.Stderr.String(), "listening on"); i++ {
 					time.Sleep(10 * time.Millisecond)
 				}
@@ -324,7 +339,7 @@ func TestRelayNetMatchesSocat(t *testing.T) {
 				}
 			}
 			want := results["socat-socat"]
-			if !strings.Contains(want, "HELLO OVER") {
+			if !strings.Contains(strings.ToUpper(want), "HELLO OVER") {
 				t.Fatalf("socat itself did not complete: %s", want)
 			}
 			for name, got := range results {

@@ -130,9 +130,10 @@ func parseRelay(argv []string) (*relayFlags, error) {
 
 // relaySession runs one `sockit relay` (or socat) invocation.
 type relaySession struct {
-	r     *runner
-	o     *relayFlags
-	socat bool
+	r        *runner
+	o        *relayFlags
+	socat    bool
+	datagram bool // an address is UDP or Unix datagram: EOF may never come
 	log   io.Writer
 	tap   func(toB bool, p []byte)
 }
@@ -193,6 +194,7 @@ func (r *runner) relay(ctx context.Context, argv []string, socat bool) error {
 		s.tap = l.Chunk
 	}
 	a, b := specs[0], specs[1]
+	s.datagram = datagramKind(a.Kind) || datagramKind(b.Kind)
 	switch {
 	case listens(a.Kind):
 		return s.serve(ctx, a, b, true)
@@ -341,7 +343,9 @@ func (s *relaySession) join(ctx context.Context, a, b stream.Conn) error {
 
 func (s *relaySession) options() relay.Options {
 	opt := relay.Options{Idle: s.o.idle, Tap: s.tap, Linger: s.o.linger}
-	if s.socat && !s.o.lingerSet {
+	// socat ends 0.5 s after the first EOF. sockit relay waits for both
+	// directions, except over datagrams, where a peer may never send EOF.
+	if (s.socat || s.datagram) && !s.o.lingerSet {
 		opt.Linger = socatLinger
 	}
 	switch {
@@ -407,6 +411,14 @@ func ipKind(k address.Kind) bool {
 	return false
 }
 
+func datagramKind(k address.Kind) bool {
+	switch k {
+	case address.UDP, address.UDPListen, address.UDPSendto, address.UDPRecvfrom, address.UnixSendto, address.UnixRecvfrom:
+		return true
+	}
+	return false
+}
+
 func crlf(sp address.Spec) bool {
 	v, ok := sp.Opt("crlf")
 	return ok && v != "0"
@@ -463,7 +475,7 @@ Usage:
       -b<size_t>      accepted for socat compatibility; the kernel path sizes its own buffers
       -T<timeout>     end after this long without data, either way
       -t<timeout>     after one side's EOF, end this long later (socat's default 0.5 s;
-                      sockit relay's default waits for both sides)
+                      sockit relay waits for both sides, except over datagrams)
       -u     unidirectional mode (left to right)
       -U     unidirectional mode (right to left)
       -4     prefer IPv4 if version is not explicitly specified
