@@ -134,8 +134,8 @@ type relaySession struct {
 	o        *relayFlags
 	socat    bool
 	datagram bool // an address is UDP or Unix datagram: EOF may never come
-	log   io.Writer
-	tap   func(toB bool, p []byte)
+	log      io.Writer
+	tap      func(toB bool, p []byte)
 }
 
 // relay is `sockit relay [options] ADDRESS ADDRESS`, and socat's command
