@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,8 +16,12 @@ import (
 // as soon as the client half-closes, so the answer must come first.
 func converse(t *testing.T, msg string, argv ...string) (stdout string, code int) {
 	t.Helper()
-	in, w := io.Pipe()
+	in, w, err := os.Pipe() // a file, so the child's exit is seen at once
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := testenv.Start(t, in, argv...)
+	in.Close()
 	w.Write([]byte(msg))
 	for i := 0; i < 1000 && !strings.Contains(p.Stdout.String(), msg) && !p.Exited(); i++ {
 		time.Sleep(10 * time.Millisecond)
