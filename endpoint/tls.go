@@ -110,8 +110,16 @@ func listenTLS(ctx context.Context, s address.Spec) (Listener, error) {
 // through the wrappers Listen may add: its fingerprint, whether it was
 // generated, and whether ln is a TLS listener at all.
 func TLSFingerprint(ln Listener) (fingerprint string, generated, ok bool) {
-	if r, isRange := ln.(*rangeListener); isRange {
-		ln = r.Listener
+	for {
+		switch w := ln.(type) {
+		case *rangeListener:
+			ln = w.Listener
+			continue
+		case *guardListener:
+			ln = w.Listener
+			continue
+		}
+		break
 	}
 	t, ok := ln.(*TLSListener)
 	if !ok {

@@ -32,7 +32,10 @@ type ncatOptions struct {
 	ssl, sslVerify, sslInsecure                             bool
 	sslCert, sslKey, sslTrust, sslCiphers, sslName, sslALPN string
 	sslPins                                                 []string
-	asNcat                                                  bool // ncat's defaults: no verification unless --ssl-verify
+
+	// access control
+	allow, allowFiles, deny, denyFiles []string
+	asNcat                             bool // ncat's defaults: no verification unless --ssl-verify
 }
 
 func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
@@ -63,6 +66,10 @@ func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
 	fs.VarP(durationValue{&o.wait, "w", "timeout", &o.badTime}, "wait", "w", "connect timeout")
 	fs.VarP(durationValue{&o.idle, "i", "timeout", &o.badTime}, "idle-timeout", "i", "idle read/write timeout")
 	fs.VarP(durationValue{&o.delay, "d", "delay", &o.badTime}, "delay", "d", "wait between read/writes")
+	fs.StringArrayVar(&o.allow, "allow", nil, "allow only these hosts to connect (addresses, CIDR, 10.0.0.1-50, names)")
+	fs.StringArrayVar(&o.allowFiles, "allowfile", nil, "a file of hosts allowed to connect")
+	fs.StringArrayVar(&o.deny, "deny", nil, "deny these hosts")
+	fs.StringArrayVar(&o.denyFiles, "denyfile", nil, "a file of hosts denied")
 	fs.BoolVar(&o.ssl, "ssl", false, "connect or listen with TLS")
 	fs.StringVar(&o.sslCert, "ssl-cert", "", "PEM certificate (listen: the server's; connect: a client certificate)")
 	fs.StringVar(&o.sslKey, "ssl-key", "", "PEM private key for --ssl-cert")

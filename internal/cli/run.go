@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -217,6 +218,9 @@ func (s *session) listen(ctx context.Context) error {
 	defer ln.Close()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
+	if ln, err = s.guard(ctx, ln); err != nil {
+		return err
+	}
 	if fp, generated, ok := endpoint.TLSFingerprint(ln); ok && generated {
 		s.r.logf("Generated a temporary certificate. Use --ssl-key and --ssl-cert to use a permanent one.")
 		s.r.logf("SHA-256 fingerprint: %s (clients can trust it with --ssl-pin %s)", fp, fp)
@@ -232,6 +236,54 @@ func (s *session) listen(ctx context.Context) error {
 		return s.serve(ctx, conn, endpoint.Stdio(s.r.stdin, s.r.stdout), false)
 	}
 	return s.keepOpen(ctx, ln)
+}
+
+// guard applies --allow/--deny to ln, and warns when a listener that runs
+// commands is open to the network with no --allow.
+func (s *session) guard(ctx context.Context, ln endpoint.Listener) (endpoint.Listener, error) {
+	allow, deny := s.o.allow, s.o.deny
+	for _, f := range s.o.allowFiles {
+		hosts, err := endpoint.ReadHostFile(f)
+		if err != nil {
+			return nil, usagef("allowfile: %v", err)
+		}
+		allow = append(allow, hosts...)
+	}
+	for _, f := range s.o.denyFiles {
+		hosts, err := endpoint.ReadHostFile(f)
+		if err != nil {
+			return nil, usagef("denyfile: %v", err)
+		}
+		deny = append(deny, hosts...)
+	}
+	acc, err := endpoint.ParseAccess(ctx, allow, deny)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	if s.command() != nil && len(allow) == 0 && !loopback(ln.Addr()) {
+		s.r.errorf("WARNING: every client that reaches %s can run %q; restrict it with --allow.", endpoint.Addr(ln.Addr()), strings.Join(s.command().Argv, " "))
+	}
+	if !acc.Restricted() {
+		return ln, nil
+	}
+	return endpoint.Guard(ln, acc, func(peer net.Addr) {
+		s.r.logf("Connection from %s.", endpoint.Addr(peer))
+		s.r.logf("New connection denied: not allowed")
+	}), nil
+}
+
+// loopback reports whether a listener's address is reachable only from
+// this machine.
+func loopback(a net.Addr) bool {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.IP.IsLoopback()
+	case *net.UDPAddr:
+		return a.IP.IsLoopback()
+	case *net.UnixAddr:
+		return true
+	}
+	return false
 }
 
 func (s *session) logConn(conn stream.Conn) {
