@@ -60,7 +60,7 @@ func TestAccessMatchesNcat(t *testing.T) {
 			var got [2]string
 			for i, bin := range []string{sockit, ncat} {
 				port := testenv.FreePort(t, "tcp4", "127.0.0.1")
-				srv := testenv.Start(t, nil, append(append([]string{bin, "-v", "-lk", "127.0.0.1", port, "-e", "/bin/cat"}, tt.flags...))...)
+				srv := testenv.Start(t, nil, append([]string{bin, "-v", "-lk", "127.0.0.1", port, "-e", "/bin/cat"}, tt.flags...)...)
 				srv.WaitListening(t)
 				var b strings.Builder
 				for _, src := range sources {
