@@ -23,6 +23,7 @@ func TestImportEdges(t *testing.T) {
 		"tap":      {"address", "endpoint", "relay", "internal/cli"},
 		"relay":    {"endpoint", "internal/cli"},
 		"tlsconf":  {"address", "endpoint", "relay", "stream", "internal/cli"},
+		"scan":     {"address", "endpoint", "relay", "stream", "internal/cli"},
 		"":         {"internal/cli"}, // the library face
 	}
 	checked := 0

@@ -95,3 +95,40 @@ func TestExecWarning(t *testing.T) {
 		t.Errorf("loopback listener warned: %q", srv.Stderr.String())
 	}
 }
+
+// TestScanMatchesNc: -z over a port list reports the same open ports as
+// OpenBSD nc -z, and the same exit status (0 when any is open).
+func TestScanMatchesNc(t *testing.T) {
+	sockit := testenv.Binary(t)
+	nc := testenv.Peer(t, "nc.openbsd")
+	var open []string
+	for range 2 {
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		_, p, _ := net.SplitHostPort(ln.Addr().String())
+		open = append(open, p)
+	}
+	closed := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	for _, ports := range [][]string{{open[0], closed, open[1]}, {closed}} {
+		list := strings.Join(ports, " ")
+		s := testenv.Start(t, nil, append([]string{sockit, "-v", "-z", "127.0.0.1"}, ports...)...)
+		sc := s.Wait(t)
+		n := testenv.Start(t, nil, append([]string{nc, "-v", "-z", "127.0.0.1"}, ports...)...)
+		ncode := n.Wait(t)
+		var sOpen, nOpen []string
+		for _, p := range append(open, closed) {
+			if strings.Contains(s.Stderr.String(), "Connected to 127.0.0.1:"+p+".") {
+				sOpen = append(sOpen, p)
+			}
+			if strings.Contains(n.Stderr.String(), "127.0.0.1 "+p+" port [tcp/") {
+				nOpen = append(nOpen, p)
+			}
+		}
+		if sc != ncode || fmt.Sprint(sOpen) != fmt.Sprint(nOpen) {
+			t.Errorf("%s: sockit exit %d open %v; nc exit %d open %v\nsockit: %s\nnc: %s", list, sc, sOpen, ncode, nOpen, s.Stderr.String(), n.Stderr.String())
+		}
+	}
+}

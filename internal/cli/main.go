@@ -58,6 +58,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if errors.Is(err, errHelp) {
 		return 0
 	}
+	if errors.Is(err, errNoneOpen) {
+		return 1 // a scan's answer, not a failure to report
+	}
 	if socat {
 		// socat's shape, which scripts grep for; socat exits 1 on any error.
 		fmt.Fprintf(stderr, "%s socat[%d] E %s\n", time.Now().Format("2006/01/02 15:04:05"), os.Getpid(), err)

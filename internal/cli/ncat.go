@@ -33,6 +33,8 @@ type ncatOptions struct {
 	sslCert, sslKey, sslTrust, sslCiphers, sslName, sslALPN string
 	sslPins                                                 []string
 
+	zero bool // -z: scan
+
 	// access control
 	allow, allowFiles, deny, denyFiles []string
 	asNcat                             bool // ncat's defaults: no verification unless --ssl-verify
@@ -70,6 +72,7 @@ func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
 	fs.StringArrayVar(&o.allowFiles, "allowfile", nil, "a file of hosts allowed to connect")
 	fs.StringArrayVar(&o.deny, "deny", nil, "deny these hosts")
 	fs.StringArrayVar(&o.denyFiles, "denyfile", nil, "a file of hosts denied")
+	fs.BoolVarP(&o.zero, "zero", "z", false, "zero-I/O mode: report which ports are open (host PORTS, e.g. 20-25,80)")
 	fs.BoolVar(&o.ssl, "ssl", false, "connect or listen with TLS")
 	fs.StringVar(&o.sslCert, "ssl-cert", "", "PEM certificate (listen: the server's; connect: a client certificate)")
 	fs.StringVar(&o.sslKey, "ssl-key", "", "PEM private key for --ssl-cert")

@@ -56,6 +56,10 @@ func (r *runner) ncat(ctx context.Context, argv []string) error {
 		return nil
 	}
 	o.asNcat = r.name == "Ncat"
+	if o.zero {
+		r.verbose = o.verbose
+		return r.scan(ctx, o)
+	}
 	p, err := buildSpec(o)
 	if err != nil {
 		return err
