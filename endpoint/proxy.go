@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -137,9 +138,9 @@ var socks5Errors = []string{1: "general failure", 2: "connection not allowed by 
 // with user and password (RFC 1929) when user is set. Host names go to
 // the server to resolve.
 func Socks5(rw io.ReadWriter, host string, port uint16, user, pass string) error {
-	methods := []byte{0}
+	methods := []byte{0} // no authentication
 	if user != "" {
-		methods = []byte{2}
+		methods = []byte{0, 2} // or user name and password, as the server likes
 	}
 	if _, err := rw.Write(append([]byte{5, byte(len(methods))}, methods...)); err != nil {
 		return fmt.Errorf("socks5: %w", err)
@@ -152,7 +153,7 @@ func Socks5(rw io.ReadWriter, host string, port uint16, user, pass string) error
 	case choice[0] != 5:
 		return fmt.Errorf("socks5: not a SOCKS5 server (version byte %d)", choice[0])
 	case choice[1] == 0xff:
-		return fmt.Errorf("socks5: %w (no acceptable authentication; give socksuser and sockspass?)", ErrProxyRefused)
+		return fmt.Errorf("socks5: %w (no acceptable authentication method; a user name and password?)", ErrProxyRefused)
 	case choice[1] == 2:
 		if user == "" || len(user) > 255 || len(pass) > 255 {
 			return fmt.Errorf("socks5: the server wants a user name and password (up to 255 bytes each)")
@@ -284,4 +285,138 @@ func truncate(s string) string {
 		return s[:80] + "..."
 	}
 	return s
+}
+
+// dialVia reaches host:port through a chain of proxies, given as via
+// options ("socks5://user:pass@10.0.0.1:1080", "http://proxy:3128",
+// "socks4://..."), tried in order: the first is dialled, each next one is
+// reached through the ones before, and the last connects to the target.
+// dns says where the target's name is resolved (ncat's --proxy-dns):
+// "remote" (the default: the last proxy), "local", "both" (local first),
+// or "none" (the target must be an address).
+func dialVia(ctx context.Context, s address.Spec, host, port string) (stream.Conn, error) {
+	vias := all(s, "via")
+	hops := make([]*url.URL, len(vias))
+	for i, v := range vias {
+		u, err := parseVia(v)
+		if err != nil {
+			return nil, err
+		}
+		hops[i] = u
+	}
+	first := s
+	first.Kind, first.Args = address.TCP, []string{hops[0].Hostname(), hops[0].Port()}
+	first.Options = withoutVia(s.Options)
+	c, err := dialTCP(ctx, first)
+	if err != nil {
+		return nil, fmt.Errorf("proxy %s: %w", hops[0].Host, err)
+	}
+	conn := c.(*net.TCPConn)
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+		defer conn.SetDeadline(noDeadline)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	for i, hop := range hops {
+		nextHost, nextPort := host, port
+		if i+1 < len(hops) {
+			nextHost, nextPort = hops[i+1].Hostname(), hops[i+1].Port()
+		}
+		if err := handshake(ctx, conn, hop, nextHost, nextPort, opt(s, "proxy-dns"), i+1 == len(hops)); err != nil {
+			conn.Close()
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("proxy %s: %w", hop.Host, err)
+		}
+	}
+	return conn, nil
+}
+
+func withoutVia(opts []address.Option) []address.Option {
+	var out []address.Option
+	for _, o := range opts {
+		if o.Name != "via" && o.Name != "proxy-dns" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// parseVia reads one hop: scheme://[user:pass@]host[:port], with ncat's
+// default ports (HTTP 3128, SOCKS 1080).
+func parseVia(v string) (*url.URL, error) {
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("proxy %q: want TYPE://[USER:PASS@]HOST[:PORT]", v)
+	}
+	def := "1080"
+	switch u.Scheme {
+	case "http":
+		def = "3128"
+	case "socks4", "socks4a", "socks5":
+	default:
+		return nil, fmt.Errorf("proxy %q: type %q is not http, socks4, socks4a or socks5", v, u.Scheme)
+	}
+	if u.Port() == "" {
+		u.Host = net.JoinHostPort(u.Hostname(), def)
+	}
+	return u, nil
+}
+
+// handshake asks one proxy to connect to host:port.
+func handshake(ctx context.Context, rw io.ReadWriter, hop *url.URL, host, port, dns string, last bool) error {
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return fmt.Errorf("bad port %q", port)
+	}
+	if last {
+		if host, err = resolveFor(ctx, host, dns); err != nil {
+			return err
+		}
+	}
+	user, pass := hop.User.Username(), ""
+	if pw, ok := hop.User.Password(); ok {
+		pass = pw
+	}
+	switch hop.Scheme {
+	case "http":
+		auth := ""
+		if hop.User != nil {
+			auth = user + ":" + pass
+		}
+		return HTTPConnect(rw, net.JoinHostPort(host, port), auth)
+	case "socks5":
+		return Socks5(rw, host, uint16(p), user, pass)
+	default: // socks4, socks4a
+		if ip, err := netip.ParseAddr(host); err == nil && ip.Unmap().Is4() {
+			return Socks4(rw, ip.Unmap(), "", uint16(p), user)
+		}
+		if hop.Scheme == "socks4" && dns == "local" {
+			return fmt.Errorf("socks4 needs an IPv4 address for %q", host)
+		}
+		return Socks4(rw, netip.Addr{}, host, uint16(p), user) // 4A: the proxy resolves
+	}
+}
+
+// resolveFor applies --proxy-dns to the target's host.
+func resolveFor(ctx context.Context, host, dns string) (string, error) {
+	if _, err := netip.ParseAddr(host); err == nil {
+		return host, nil
+	}
+	switch dns {
+	case "", "remote":
+		return host, nil
+	case "none":
+		return "", fmt.Errorf("%q is a name and --proxy-dns none forbids resolving it", host)
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		if dns == "both" {
+			return host, nil // let the proxy try
+		}
+		return "", err
+	}
+	return ips[0].Unmap().String(), nil
 }

@@ -59,7 +59,7 @@ func TestSocks5(t *testing.T) {
 	if err := Socks5(s, "[::1]", 80, "u", "pw"); err != nil {
 		t.Fatal(err)
 	}
-	if want := "\x05\x01\x02" + "\x01\x01u\x02pw" + "\x05\x01\x00\x04" + strings.Repeat("\x00", 15) + "\x01\x00\x50"; s.sent.String() != want {
+	if want := "\x05\x02\x00\x02" + "\x01\x01u\x02pw" + "\x05\x01\x00\x04" + strings.Repeat("\x00", 15) + "\x01\x00\x50"; s.sent.String() != want {
 		t.Errorf("sent %q, want %q", s.sent.String(), want)
 	}
 	for name, reply := range map[string]string{

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -18,6 +19,9 @@ func dialTCP(ctx context.Context, s address.Spec) (stream.Conn, error) {
 	addr, err := hostPort(s.Arg(0), s.Arg(1))
 	if err != nil {
 		return nil, err
+	}
+	if _, ok := s.Opt("via"); ok {
+		return dialVia(ctx, s, strings.Trim(s.Arg(0), "[]"), s.Arg(1))
 	}
 	network := ipNetwork("tcp", s)
 	d := net.Dialer{Control: sockopts(s), KeepAlive: keepAlive(s)}

@@ -109,3 +109,39 @@ func TestRelayProxiesMatchSocat(t *testing.T) {
 		})
 	}
 }
+
+// TestProxyFlagsMatchNcat: --proxy with each --proxy-type through real
+// proxies, sockit against ncat; then a chain of two proxies, which ncat
+// cannot do.
+func TestProxyFlagsMatchNcat(t *testing.T) {
+	dante, _, socks5auth, http := startProxies(t)
+	echo := echoServer(t, "tcp4", "127.0.0.1:0")
+	_, echoPort, _ := strings.Cut(echo, ":")
+	sockit := testenv.Binary(t)
+	ncat := testenv.Peer(t, "ncat")
+	tests := []struct {
+		name  string
+		flags []string
+	}{
+		{"http", []string{"--proxy", "127.0.0.1:" + http}},
+		{"socks4", []string{"--proxy", "127.0.0.1:" + dante, "--proxy-type", "socks4"}},
+		{"socks5 with password", []string{"--proxy", "127.0.0.1:" + socks5auth, "--proxy-type", "socks5", "--proxy-auth", "alice:secret"}},
+		{"socks5 wrong password", []string{"--proxy", "127.0.0.1:" + socks5auth, "--proxy-type", "socks5", "--proxy-auth", "alice:guess"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := "through " + tt.name + "\n"
+			out, code := converse(t, msg, append(append([]string{sockit}, tt.flags...), "127.0.0.1", echoPort)...)
+			nout, ncode := converse(t, msg, append(append([]string{ncat}, tt.flags...), "127.0.0.1", echoPort)...)
+			if (out == msg) != (nout == msg) || (code == 0) != (ncode == 0) {
+				t.Errorf("sockit: exit %d, %q; ncat: exit %d, %q", code, out, ncode, nout)
+			}
+		})
+	}
+	msg := "through two proxies\n"
+	out, code := converse(t, msg, sockit, "--proxy", "127.0.0.1:"+dante, "--proxy", "127.0.0.1:"+socks5auth,
+		"--proxy-type", "socks5", "--proxy-auth", "alice:secret", "127.0.0.1", echoPort)
+	if code != 0 || out != msg {
+		t.Errorf("chain: exit %d, stdout %q", code, out)
+	}
+}

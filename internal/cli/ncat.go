@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,10 @@ type ncatOptions struct {
 	sslPins                                                 []string
 
 	zero bool // -z: scan
+
+	// proxy client
+	proxies                        []string
+	proxyType, proxyAuth, proxyDNS string
 
 	// access control
 	allow, allowFiles, deny, denyFiles []string
@@ -73,6 +78,10 @@ func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
 	fs.StringArrayVar(&o.deny, "deny", nil, "deny these hosts")
 	fs.StringArrayVar(&o.denyFiles, "denyfile", nil, "a file of hosts denied")
 	fs.BoolVarP(&o.zero, "zero", "z", false, "zero-I/O mode: report which ports are open (host PORTS, e.g. 20-25,80)")
+	fs.StringArrayVar(&o.proxies, "proxy", nil, "connect through this proxy, host[:port]; repeat for a chain, tried in order")
+	fs.StringVar(&o.proxyType, "proxy-type", "", `proxy type: "http", "socks4" or "socks5" (default http)`)
+	fs.StringVar(&o.proxyAuth, "proxy-auth", "", "user:password for the proxy (Basic for HTTP; SOCKS5 user/password; SOCKS4 user)")
+	fs.StringVar(&o.proxyDNS, "proxy-dns", "", `where to resolve the destination: "local", "remote" (default), "both" or "none"`)
 	fs.BoolVar(&o.ssl, "ssl", false, "connect or listen with TLS")
 	fs.StringVar(&o.sslCert, "ssl-cert", "", "PEM certificate (listen: the server's; connect: a client certificate)")
 	fs.StringVar(&o.sslKey, "ssl-key", "", "PEM private key for --ssl-cert")
@@ -266,6 +275,9 @@ func buildSpec(o *ncatOptions) (plan, error) {
 		return p, err
 	}
 	p.shown = net.JoinHostPort(strings.Trim(host, "[]"), port)
+	if err := addProxies(o, &p.spec); err != nil {
+		return p, err
+	}
 	return p, nil
 }
 
@@ -322,6 +334,45 @@ func addTLS(o *ncatOptions, sp *address.Spec) error {
 	add("ciphers", o.sslCiphers)
 	for _, a := range strings.Split(o.sslALPN, ",") {
 		add("alpn", strings.TrimSpace(a))
+	}
+	return nil
+}
+
+// addProxies turns --proxy (repeatable, a chain tried in order),
+// --proxy-type, --proxy-auth and --proxy-dns into via options.
+func addProxies(o *ncatOptions, sp *address.Spec) error {
+	if len(o.proxies) == 0 {
+		if o.proxyType != "" || o.proxyAuth != "" || o.proxyDNS != "" {
+			return usagef("--proxy-type, --proxy-auth and --proxy-dns need --proxy")
+		}
+		return nil
+	}
+	if o.udp {
+		return usagef("UDP through a proxy is not supported")
+	}
+	typ := o.proxyType
+	switch typ {
+	case "":
+		typ = "http"
+	case "http", "socks4", "socks5":
+	default:
+		return usagef("invalid proxy type %q; want http, socks4 or socks5", typ)
+	}
+	switch o.proxyDNS {
+	case "", "local", "remote", "both", "none":
+	default:
+		return usagef("invalid proxy DNS type %q; want local, remote, both or none", o.proxyDNS)
+	}
+	for _, p := range o.proxies {
+		u := url.URL{Scheme: typ, Host: p}
+		if o.proxyAuth != "" {
+			user, pass, _ := strings.Cut(o.proxyAuth, ":")
+			u.User = url.UserPassword(user, pass)
+		}
+		sp.Options = append(sp.Options, address.Option{Name: "via", Value: u.String()})
+	}
+	if o.proxyDNS != "" {
+		sp.Options = append(sp.Options, address.Option{Name: "proxy-dns", Value: o.proxyDNS})
 	}
 	return nil
 }

@@ -56,6 +56,9 @@ func (r *runner) ncat(ctx context.Context, argv []string) error {
 		return nil
 	}
 	o.asNcat = r.name == "Ncat"
+	if o.listen && (o.proxyType != "" || len(o.proxies) > 0) {
+		return usagef("a proxy server (-l --proxy-type) is not implemented yet")
+	}
 	if o.zero {
 		r.verbose = o.verbose
 		return r.scan(ctx, o)
