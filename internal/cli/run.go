@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/proxyserver"
 	"github.com/sockit/sockit/relay"
 	"github.com/sockit/sockit/stream"
 	"github.com/sockit/sockit/tap"
@@ -56,8 +57,14 @@ func (r *runner) ncat(ctx context.Context, argv []string) error {
 		return nil
 	}
 	o.asNcat = r.name == "Ncat"
-	if o.listen && (o.proxyType != "" || len(o.proxies) > 0) {
-		return usagef("a proxy server (-l --proxy-type) is not implemented yet")
+	if o.listen && len(o.proxies) > 0 {
+		return usagef("--proxy is for connect mode; a proxy server is -l --proxy-type")
+	}
+	if o.listen && o.proxyType != "" {
+		if o.proxyType != "http" && o.proxyType != "socks5" {
+			return usagef("a proxy server is --proxy-type http or socks5, not %q", o.proxyType)
+		}
+		o.keep = true // a proxy serves every client, as ncat's
 	}
 	if o.zero {
 		r.verbose = o.verbose
@@ -270,6 +277,9 @@ func (s *session) guard(ctx context.Context, ln endpoint.Listener) (endpoint.Lis
 	if s.command() != nil && len(allow) == 0 && !loopback(ln.Addr()) {
 		s.r.errorf("WARNING: every client that reaches %s can run %q; restrict it with --allow.", endpoint.Addr(ln.Addr()), strings.Join(s.command().Argv, " "))
 	}
+	if s.o.proxyType != "" && len(allow) == 0 && !loopback(ln.Addr()) {
+		s.r.errorf("WARNING: every client that reaches %s can use this %s proxy; restrict it with --allow.", endpoint.Addr(ln.Addr()), s.o.proxyType)
+	}
 	if !acc.Restricted() {
 		return ln, nil
 	}
@@ -305,8 +315,13 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 	defer wg.Wait()
 	slots := make(chan struct{}, max(s.o.maxConns, 1))
 	cmd := s.command()
+	var proxy *proxyserver.Server
+	if s.o.proxyType != "" {
+		proxy = &proxyserver.Server{Type: s.o.proxyType, Auth: s.o.proxyAuth, Idle: s.o.idle,
+			Logf: func(format string, a ...any) { s.r.logf(format, a...) }}
+	}
 	var fan *fanout
-	if cmd == nil {
+	if cmd == nil && proxy == nil {
 		fan = newFanout(s.r.stdout, s.o.noShutdown)
 		go fan.readFrom(s.r.stdin)
 		defer fan.closeAll()
@@ -337,6 +352,14 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 		s.logConn(conn)
 		wg.Go(func() {
 			defer func() { <-slots }()
+			if proxy != nil {
+				if nc, ok := conn.(net.Conn); ok {
+					proxy.Serve(ctx, nc) //nolint:errcheck // per-client; logged by Serve
+				} else {
+					conn.Close()
+				}
+				return
+			}
 			if cmd != nil {
 				s.runChild(ctx, *cmd, conn) //nolint:errcheck // per-client; logged by the child
 				return
