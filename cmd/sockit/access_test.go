@@ -94,6 +94,18 @@ func TestExecWarning(t *testing.T) {
 	if strings.Contains(srv.Stderr.String(), "WARNING") {
 		t.Errorf("loopback listener warned: %q", srv.Stderr.String())
 	}
+	port = testenv.FreePort(t, "tcp4", "127.0.0.1")
+	srv = testenv.Start(t, nil, sockit, "-v", "-l", "--proxy-type", "socks5", "0.0.0.0", port)
+	srv.WaitListening(t)
+	if n := strings.Count(srv.Stderr.String(), "WARNING"); n != 1 || !strings.Contains(srv.Stderr.String(), "socks5 proxy") {
+		t.Errorf("open proxy: %q", srv.Stderr.String())
+	}
+	port = testenv.FreePort(t, "tcp4", "127.0.0.1")
+	srv = testenv.Start(t, nil, sockit, "-v", "-l", "--proxy-type", "http", "--allow", "127.0.0.1", "0.0.0.0", port)
+	srv.WaitListening(t)
+	if strings.Contains(srv.Stderr.String(), "WARNING") {
+		t.Errorf("proxy with --allow warned: %q", srv.Stderr.String())
+	}
 }
 
 // TestScanMatchesNc: -z over a port list reports the same open ports as

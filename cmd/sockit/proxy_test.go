@@ -138,6 +138,23 @@ func TestProxyFlagsMatchNcat(t *testing.T) {
 			}
 		})
 	}
+	// --proxy-dns: "none" refuses a name; "local" resolves it here and
+	// sends SOCKS4 an address; the default, "remote", lets SOCKS5 resolve.
+	name := []string{"127.0.0.1", echoPort}
+	name[0] = "localhost"
+	if out, code := converse(t, "x\n", append([]string{sockit, "--proxy", "127.0.0.1:" + socks5auth, "--proxy-type", "socks5",
+		"--proxy-auth", "alice:secret", "--proxy-dns", "none"}, name...)...); code == 0 {
+		t.Errorf("--proxy-dns none with a name: exit 0, %q", out)
+	}
+	if out, code := converse(t, "y\n", append([]string{sockit, "--proxy", "127.0.0.1:" + dante, "--proxy-type", "socks4",
+		"--proxy-dns", "local"}, name...)...); code != 0 || out != "y\n" {
+		t.Errorf("--proxy-dns local over socks4: exit %d, %q", code, out)
+	}
+	if out, code := converse(t, "z\n", append([]string{sockit, "--proxy", "127.0.0.1:" + socks5auth, "--proxy-type", "socks5",
+		"--proxy-auth", "alice:secret"}, name...)...); code != 0 || out != "z\n" {
+		t.Errorf("remote name over socks5: exit %d, %q", code, out)
+	}
+
 	msg := "through two proxies\n"
 	out, code := converse(t, msg, sockit, "--proxy", "127.0.0.1:"+dante, "--proxy", "127.0.0.1:"+socks5auth,
 		"--proxy-type", "socks5", "--proxy-auth", "alice:secret", "127.0.0.1", echoPort)

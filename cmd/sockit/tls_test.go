@@ -256,3 +256,69 @@ func waitTCP(t *testing.T, addr string) {
 	}
 	t.Fatalf("nothing listens at %s", addr)
 }
+
+// TestMutualTLSWithOpenSSL: client certificates both ways with another
+// implementation: sockit's client against `openssl s_server -Verify`, and
+// `openssl s_client -cert` against sockit's server requiring one. ALPN is
+// offered and chosen on the way.
+func TestMutualTLSWithOpenSSL(t *testing.T) {
+	c := makeCerts(t)
+	sockit := testenv.Binary(t)
+	openssl := testenv.Peer(t, "openssl")
+
+	port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	pr, pw, _ := os.Pipe()
+	defer pw.Close()
+	srv := testenv.Start(t, pr, openssl, "s_server", "-accept", "127.0.0.1:"+port, "-cert", c.srv, "-key", c.srvKey,
+		"-Verify", "1", "-verify_return_error", "-CAfile", c.ca, "-alpn", "sockit/1", "-naccept", "1")
+	pr.Close()
+	waitTCP(t, "127.0.0.1:"+port)
+	pw.Write([]byte("hello client\n"))
+	p := testenv.Start(t, strings.NewReader("hello server\n"), sockit, "-v", "--ssl-trustfile", c.ca,
+		"--ssl-cert", c.cli, "--ssl-key", c.cliKey, "--ssl-alpn", "sockit/1", "localhost", port)
+	for i := 0; i < 500 && !strings.Contains(p.Stdout.String(), "hello client"); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	pw.Close()
+	code := p.Wait(t)
+	srv.Wait(t)
+	if code != 0 || p.Stdout.String() != "hello client\n" || !strings.Contains(srv.Stdout.String(), "hello server") ||
+		!strings.Contains(srv.Stdout.String(), "ALPN protocols advertised by the client: sockit/1") ||
+		!strings.Contains(srv.Stdout.String()+srv.Stderr.String(), "CN = client") {
+		t.Fatalf("sockit client → s_server -Verify: exit %d, sockit got %q, s_server said:\n%s\nsockit stderr: %s",
+			code, p.Stdout.String(), srv.Stdout.String(), p.Stderr.String())
+	}
+
+	// Without a certificate, s_server -Verify turns sockit away.
+	port = testenv.FreePort(t, "tcp4", "127.0.0.1")
+	srv = testenv.Start(t, strings.NewReader(""), openssl, "s_server", "-accept", "127.0.0.1:"+port, "-cert", c.srv, "-key", c.srvKey,
+		"-Verify", "1", "-verify_return_error", "-CAfile", c.ca, "-naccept", "1")
+	waitTCP(t, "127.0.0.1:"+port)
+	p = testenv.Start(t, strings.NewReader("hello\n"), sockit, "--ssl-trustfile", c.ca, "localhost", port)
+	if code := p.Wait(t); code == 0 {
+		t.Errorf("s_server -Verify served a client without a certificate")
+	}
+	srv.Wait(t)
+
+	port = testenv.FreePort(t, "tcp4", "127.0.0.1")
+	ss := testenv.Start(t, nil, sockit, "-v", "--ssl-cert", c.srv, "--ssl-key", c.srvKey, "--ssl-trustfile", c.ca,
+		"--ssl-alpn", "sockit/1", "-lk", "127.0.0.1", port, "-e", "/bin/cat")
+	ss.WaitListening(t)
+	for _, withCert := range []bool{true, false} {
+		in, inW := io.Pipe()
+		args := []string{openssl, "s_client", "-quiet", "-no_ign_eof", "-CAfile", c.ca, "-alpn", "sockit/1", "-connect", "127.0.0.1:" + port}
+		if withCert {
+			args = append(args, "-cert", c.cli, "-key", c.cliKey)
+		}
+		cl := testenv.Start(t, in, args...)
+		inW.Write([]byte("echo\n"))
+		for i := 0; i < 300 && !strings.Contains(cl.Stdout.String(), "echo") && !cl.Exited(); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		inW.Close()
+		cl.Wait(t)
+		if got := cl.Stdout.String() == "echo\n"; got != withCert {
+			t.Errorf("s_client with certificate %v: stdout %q, stderr %s", withCert, cl.Stdout.String(), cl.Stderr.String())
+		}
+	}
+}
