@@ -3,13 +3,10 @@ module github.com/sockit/sockit
 go 1.26.8
 
 require (
+	github.com/creack/pty v1.1.24
+	github.com/rogpeppe/go-internal v1.16.0
 	github.com/spf13/pflag v1.1.0
 	golang.org/x/sys v0.50.0
 )
 
-require github.com/creack/pty v1.1.24
-
-require (
-	github.com/rogpeppe/go-internal v1.16.0
-	golang.org/x/tools v0.26.0 // indirect
-)
+require golang.org/x/tools v0.26.0 // indirect
