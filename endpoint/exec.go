@@ -104,9 +104,17 @@ func ParseCommand(line string) []string { return strings.Fields(line) }
 // Start runs c with peer as its stdin and stdout. When peer is a kernel
 // stream socket the child gets the descriptor itself and the returned conn
 // is nil: no byte passes through sockit. Otherwise the child talks through
-// pipes, and the caller joins the returned conn with peer.
+// pipes (or its terminal, with PTY), and the caller joins the returned
+// conn with peer. Either way the caller waits for the returned Cmd.
 func (c Command) Start(ctx context.Context, peer stream.Conn) (*exec.Cmd, stream.Conn, error) {
 	cmd := c.command(ctx, peer)
+	if c.PTY {
+		ptmx, err := startPTY(cmd, c.Spec)
+		if err != nil {
+			return nil, nil, err
+		}
+		return cmd, &ptyConn{f: ptmx}, nil // the caller waits for cmd
+	}
 	if f := socketFile(peer); f != nil {
 		defer f.Close()
 		cmd.Stdin, cmd.Stdout = f, f

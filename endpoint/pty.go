@@ -25,6 +25,17 @@ const veof = 0x04
 // option): the child gets the terminal as stdin, stdout and stderr, in a
 // session of its own with the terminal as its controlling tty.
 func openPTY(ctx context.Context, cmd *exec.Cmd, s address.Spec) (stream.Conn, error) {
+	ptmx, err := startPTY(cmd, s)
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { cmd.Process.Kill() })
+	return &ptyConn{f: ptmx, cmd: cmd, stop: stop}, nil
+}
+
+// startPTY starts cmd on a new terminal with s's termios options and
+// returns the terminal's master side.
+func startPTY(cmd *exec.Cmd, s address.Spec) (*os.File, error) {
 	ptmx, err := pty.Start(cmd)
 	if err != nil {
 		return nil, err
@@ -35,8 +46,7 @@ func openPTY(ctx context.Context, cmd *exec.Cmd, s address.Spec) (stream.Conn, e
 		cmd.Wait()
 		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { cmd.Process.Kill() })
-	return &ptyConn{f: ptmx, cmd: cmd, stop: stop}, nil
+	return ptmx, nil
 }
 
 // openPTYAddress opens a PTY address: a new terminal whose other side
@@ -107,8 +117,8 @@ func setTermios(f *os.File, s address.Spec) error {
 // ptyConn is the master side of a pseudo-terminal.
 type ptyConn struct {
 	f    *os.File
-	tty  *os.File // the slave, held open for a PTY address
-	cmd  *exec.Cmd
+	tty  *os.File  // the slave, held open for a PTY address
+	cmd  *exec.Cmd // reaped by Close, when the conn owns the child
 	stop func() bool
 	link string
 	once sync.Once

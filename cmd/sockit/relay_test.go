@@ -350,3 +350,25 @@ func TestRelayNetMatchesSocat(t *testing.T) {
 		})
 	}
 }
+
+// TestRelayListenToPTY: a forking listener in front of a command on a
+// terminal: the child sees a tty even though the other side is a socket
+// (which would otherwise go to the child as is). Same as socat.
+func TestRelayListenToPTY(t *testing.T) {
+	tools := relayTools(t)
+	results := map[string]string{}
+	for _, name := range []string{"socat", "sockit relay"} {
+		port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+		srv := testenv.Start(t, nil, append(append([]string(nil), tools[name]...), "-d", "-d",
+			"TCP4-LISTEN:"+port+",bind=127.0.0.1,reuseaddr", "SYSTEM:tty >/dev/null && echo on a tty,pty,echo=0")...)
+		for i := 0; i < 500 && !strings.Contains(srv.Stderr.String(), "listening on"); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		out, code := converse(t, "on a tty", tools["sockit relay"][0], "127.0.0.1", port)
+		srv.Wait(t)
+		results[name] = fmt.Sprintf("exit %d, %q", code, out)
+	}
+	if results["sockit relay"] != results["socat"] || !strings.Contains(results["socat"], "on a tty") {
+		t.Errorf("sockit: %s\nsocat:  %s", results["sockit relay"], results["socat"])
+	}
+}

@@ -203,20 +203,30 @@ func (s *session) serve(ctx context.Context, conn, other stream.Conn, summary bo
 	return err
 }
 
-// runChild starts the -e/-c command for conn and waits for it.
+// runChild starts the -e/-c command for conn and waits for it. As in
+// ncat, the child's exit decides, and neither its status nor the copy's
+// error is reported.
 func (s *session) runChild(ctx context.Context, cmd endpoint.Command, conn stream.Conn) error {
+	_, err := serveChild(ctx, cmd, conn, relay.Options{Idle: s.o.idle})
+	return err
+}
+
+// serveChild runs cmd for conn: the child gets the socket itself when it
+// can, or is joined with conn through its pipes or terminal. err is a
+// failure to start; joined is the copy's own error, if there was a copy.
+func serveChild(ctx context.Context, cmd endpoint.Command, conn stream.Conn, opt relay.Options) (joined, err error) {
 	child, pipes, err := cmd.Start(ctx, conn)
 	if err != nil {
 		conn.Close()
-		return fmt.Errorf("exec: %w", err)
+		return nil, fmt.Errorf("exec: %w", err)
 	}
 	if pipes == nil {
 		conn.Close() // the child holds its own copy of the descriptor
 	} else {
-		relay.Join(ctx, conn, pipes, relay.Options{Idle: s.o.idle}) //nolint:errcheck // the child's exit decides
+		_, joined = relay.Join(ctx, conn, pipes, opt)
 	}
-	child.Wait() //nolint:errcheck // ncat does not report the child's status
-	return nil
+	child.Wait() //nolint:errcheck // the child's status is its own business
+	return joined, nil
 }
 
 func (s *session) listen(ctx context.Context) error {

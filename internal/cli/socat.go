@@ -272,20 +272,11 @@ func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA b
 // other side gets the socket itself when nothing needs to see the bytes.
 func (s *relaySession) handle(ctx context.Context, c stream.Conn, o address.Spec, listenIsA bool) error {
 	if (o.Kind == address.Exec || o.Kind == address.System) && s.tap == nil && s.o.idle == 0 && !crlf(o) {
-		cmd := s.command(o)
-		child, pipes, err := cmd.Start(ctx, c)
+		joined, err := serveChild(ctx, s.command(o), c, s.options())
 		if err != nil {
-			c.Close()
-			return fmt.Errorf("exec: %w", err)
+			return err
 		}
-		if pipes == nil {
-			c.Close()    // the child holds its own copy of the socket
-			child.Wait() //nolint:errcheck // the child's status is its own business
-			return nil
-		}
-		_, err = relay.Join(ctx, c, pipes, s.options())
-		child.Wait() //nolint:errcheck
-		return err
+		return joined
 	}
 	other, err := s.open(ctx, o)
 	if err != nil {
