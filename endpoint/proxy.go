@@ -19,66 +19,42 @@ import (
 )
 
 // dialProxy connects through a proxy to host:port: SOCKS4, SOCKS4A,
-// SOCKS5 or PROXY (HTTP CONNECT); the spec's parameters are the proxy
-// server, the target host and the target port. The returned conn is the
-// TCP conn to the proxy itself, so the relay keeps its splice path.
+// SOCKS5 or PROXY (HTTP CONNECT), whose parameters are the proxy server,
+// the target host and the target port. It is a one-hop chain of dialVia,
+// spelled in socat's options. The returned conn is the TCP conn to the
+// proxy itself, so the relay keeps its splice path.
 func dialProxy(ctx context.Context, s address.Spec) (stream.Conn, error) {
 	server, host, port := s.Arg(0), s.Arg(1), s.Arg(2)
-	pport := opt(s, "socksport")
+	pport, user, pass := opt(s, "socksport"), opt(s, "socksuser"), opt(s, "sockspass")
 	if pport == "" {
 		pport = "1080"
 	}
-	if s.Kind == address.Proxy {
+	hop := url.URL{Scheme: "socks5"}
+	dns := "remote"
+	switch s.Kind {
+	case address.Socks4:
+		hop.Scheme, dns = "socks4", "local" // socat resolves SOCKS4 targets itself
+	case address.Socks4A:
+		hop.Scheme = "socks4a"
+	case address.Proxy:
+		hop.Scheme = "http"
 		if pport = opt(s, "proxyport"); pport == "" {
 			pport = "8080" // socat's default
 		}
+		user, pass, _ = strings.Cut(opt(s, "proxyauth"), ":")
+	}
+	hop.Host = net.JoinHostPort(strings.Trim(server, "[]"), pport)
+	if user != "" {
+		hop.User = url.UserPassword(user, pass)
 	}
 	if err := checkPort(port); err != nil {
 		return nil, err
 	}
-	hop := s
-	hop.Kind, hop.Args = address.TCP, []string{server, pport}
-	c, err := dialTCP(ctx, hop)
-	if err != nil {
-		return nil, fmt.Errorf("proxy %s: %w", net.JoinHostPort(server, pport), err)
-	}
-	conn := c.(*net.TCPConn)
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-		defer conn.SetDeadline(noDeadline)
-	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	p, _ := strconv.Atoi(port)
-	switch s.Kind {
-	case address.Socks4:
-		var ip netip.Addr
-		if ip, err = resolve4(ctx, host); err == nil {
-			err = Socks4(conn, ip, "", uint16(p), opt(s, "socksuser"))
-		}
-	case address.Socks4A:
-		err = Socks4(conn, netip.Addr{}, host, uint16(p), opt(s, "socksuser"))
-	case address.Socks5:
-		err = Socks5(conn, host, uint16(p), opt(s, "socksuser"), opt(s, "sockspass"))
-	case address.Proxy:
-		err = HTTPConnect(conn, net.JoinHostPort(strings.Trim(host, "[]"), port), opt(s, "proxyauth"))
-	}
-	if err != nil {
-		conn.Close()
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, err
-	}
-	return conn, nil
-}
-
-func resolve4(ctx context.Context, host string) (netip.Addr, error) {
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", strings.Trim(host, "[]"))
-	if err != nil {
-		return netip.Addr{}, err
-	}
-	return ips[0].Unmap(), nil
+	tcp := s
+	tcp.Kind, tcp.Args = address.TCP, []string{host, port}
+	tcp.Options = append(append([]address.Option(nil), s.Options...),
+		address.Option{Name: "via", Value: hop.String()}, address.Option{Name: "proxy-dns", Value: dns})
+	return dialVia(ctx, tcp, strings.Trim(host, "[]"), port)
 }
 
 // noDeadline clears a deadline.
@@ -372,7 +348,11 @@ func handshake(ctx context.Context, rw io.ReadWriter, hop *url.URL, host, port, 
 		return fmt.Errorf("bad port %q", port)
 	}
 	if last {
-		if host, err = resolveFor(ctx, host, dns); err != nil {
+		network := "ip"
+		if hop.Scheme == "socks4" {
+			network = "ip4" // SOCKS4 carries IPv4 addresses only
+		}
+		if host, err = resolveFor(ctx, host, dns, network); err != nil {
 			return err
 		}
 	}
@@ -401,7 +381,7 @@ func handshake(ctx context.Context, rw io.ReadWriter, hop *url.URL, host, port, 
 }
 
 // resolveFor applies --proxy-dns to the target's host.
-func resolveFor(ctx context.Context, host, dns string) (string, error) {
+func resolveFor(ctx context.Context, host, dns, network string) (string, error) {
 	if _, err := netip.ParseAddr(host); err == nil {
 		return host, nil
 	}
@@ -411,7 +391,7 @@ func resolveFor(ctx context.Context, host, dns string) (string, error) {
 	case "none":
 		return "", fmt.Errorf("%q is a name and --proxy-dns none forbids resolving it", host)
 	}
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
 	if err != nil {
 		if dns == "both" {
 			return host, nil // let the proxy try
