@@ -433,3 +433,117 @@ func TestPTYAddress(t *testing.T) {
 		t.Errorf("link left behind: %v", err)
 	}
 }
+
+// TestSocketOptions: rcvbuf, keepalive and nodelay=0 reach the socket.
+func TestSocketOptions(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	get := func(c stream.Conn, level, name int) int {
+		rc, _ := c.(syscall.Conn).SyscallConn()
+		var v int
+		rc.Control(func(fd uintptr) { v, _ = syscall.GetsockoptInt(int(fd), level, name) })
+		return v
+	}
+	c, err := endpoint.Dial(context.Background(), spec(t, "TCP:"+ln.Addr().String()+",rcvbuf=256k,keepalive,nodelay=0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if v := get(c, syscall.SOL_SOCKET, syscall.SO_RCVBUF); v < 256<<10 {
+		t.Errorf("SO_RCVBUF %d, want at least 256k", v)
+	}
+	if v := get(c, syscall.SOL_SOCKET, syscall.SO_KEEPALIVE); v != 1 {
+		t.Errorf("SO_KEEPALIVE %d, want 1", v)
+	}
+	if v := get(c, syscall.IPPROTO_TCP, syscall.TCP_NODELAY); v != 0 {
+		t.Errorf("TCP_NODELAY %d, want 0", v)
+	}
+	plain, err := endpoint.Dial(context.Background(), spec(t, "TCP:"+ln.Addr().String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if v := get(plain, syscall.SOL_SOCKET, syscall.SO_KEEPALIVE); v != 0 {
+		t.Errorf("keepalive on without the option (%d); ncat and socat leave it off", v)
+	}
+}
+
+// TestFileOptions: trunc empties a file on open, append writes at its end,
+// and ignoreeof waits at the end of a file for more, until Close.
+func TestFileOptions(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(path, []byte("old contents\n"), 0o644)
+	c, err := endpoint.Dial(ctx, spec(t, "OPEN:"+path+",trunc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("new\n"))
+	c.Close()
+	c, _ = endpoint.Dial(ctx, spec(t, "OPEN:"+path+",append"))
+	c.Write([]byte("more\n"))
+	c.Close()
+	if b, _ := os.ReadFile(path); string(b) != "new\nmore\n" {
+		t.Fatalf("file holds %q", b)
+	}
+
+	c, err = endpoint.Dial(ctx, spec(t, "OPEN:"+path+",ignoreeof"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "new\nmore\nlater\n"
+	got := make(chan string, 1)
+	go func() {
+		b := make([]byte, len(want))
+		n, _ := io.ReadFull(c, b) // past the end of the file: waits for "later"
+		got <- string(b[:n])
+	}()
+	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f.Write([]byte("later\n"))
+	f.Close()
+	select {
+	case b := <-got:
+		if b != want {
+			t.Errorf("ignoreeof read %q", b)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ignoreeof never saw the appended line")
+	}
+	ended := make(chan error, 1)
+	go func() { _, err := c.Read(make([]byte, 1)); ended <- err }()
+	c.Close() // wakes a reader waiting at the end
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not wake an ignoreeof reader")
+	}
+}
+
+// TestSetsid: setsid runs the child as the leader of a session.
+func TestSetsid(t *testing.T) {
+	for _, opt := range []string{"", ",setsid"} {
+		c, err := endpoint.Dial(context.Background(), spec(t, `SYSTEM:read a b c d e sid rest </proc/$$/stat; echo $$ $sid`+opt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.CloseWrite()
+		b, _ := io.ReadAll(c)
+		c.Close()
+		f := strings.Fields(string(b))
+		if len(f) != 2 || (f[0] == f[1]) != (opt != "") {
+			t.Errorf("%q: pid and session %q", opt, b)
+		}
+	}
+}
