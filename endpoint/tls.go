@@ -10,7 +10,7 @@ import (
 	"github.com/sockit/sockit/tlsconf"
 )
 
-// tlsOptions reads an OPENSSL or OPENSSL-LISTEN spec's options.
+// tlsClient reads the client side of an OPENSSL spec's options.
 func tlsClient(s address.Spec) tlsconf.Client {
 	c := tlsconf.Client{
 		Insecure: !verifyOn(s),

@@ -4,8 +4,11 @@ package scan
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -26,3 +29,27 @@ func scanTCP(ip netip.Addr, ports []int, timeout time.Duration, workers int) []R
 }
 
 func workers() int { return 256 }
+
+func probeTCP(ctx context.Context, ap netip.AddrPort, timeout time.Duration) Result {
+	r := Result{Port: int(ap.Port())}
+	d := net.Dialer{Timeout: timeout}
+	c, err := d.DialContext(ctx, "tcp", ap.String())
+	if err != nil {
+		r.Err = err
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			r.State = Closed
+		} else {
+			r.State = Filtered
+		}
+		return r
+	}
+	defer c.Close()
+	if SelfConnect(c) {
+		// The kernel picked the scanned port as the source port and the
+		// SYN met itself (TCP simultaneous open): nothing listens there.
+		r.State, r.Err = Closed, errors.New("self-connect")
+		return r
+	}
+	r.State = Open
+	return r
+}

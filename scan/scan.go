@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,7 +94,8 @@ type Options struct {
 	Concurrency int
 }
 
-// Scan probes every port of host and returns the results in port order.
+// Scan probes every port of host and returns the results in the order of
+// ports.
 func Scan(ctx context.Context, host string, ports []int, opt Options) ([]Result, error) {
 	if opt.Timeout <= 0 {
 		opt.Timeout = time.Second
@@ -126,41 +126,11 @@ func Scan(ctx context.Context, host string, ports []int, opt Options) ([]Result,
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			ap := netip.AddrPortFrom(ip, uint16(p))
-			if opt.UDP {
-				results[i] = probeUDP(ctx, ap, opt.Timeout)
-			} else {
-				results[i] = probeTCP(ctx, ap, opt.Timeout)
-			}
+			results[i] = probeUDP(ctx, netip.AddrPortFrom(ip, uint16(p)), opt.Timeout)
 		})
 	}
 	wg.Wait()
-	sort.Slice(results, func(a, b int) bool { return results[a].Port < results[b].Port })
 	return results, ctx.Err()
-}
-
-func probeTCP(ctx context.Context, ap netip.AddrPort, timeout time.Duration) Result {
-	r := Result{Port: int(ap.Port())}
-	d := net.Dialer{Timeout: timeout}
-	c, err := d.DialContext(ctx, "tcp", ap.String())
-	if err != nil {
-		r.Err = err
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			r.State = Closed
-		} else {
-			r.State = Filtered
-		}
-		return r
-	}
-	defer c.Close()
-	if SelfConnect(c) {
-		// The kernel picked the scanned port as the source port and the
-		// SYN met itself (TCP simultaneous open): nothing listens there.
-		r.State, r.Err = Closed, errors.New("self-connect")
-		return r
-	}
-	r.State = Open
-	return r
 }
 
 // SelfConnect reports whether c is connected to itself: the same
