@@ -25,6 +25,7 @@ func TestImportEdges(t *testing.T) {
 		"tlsconf":     {"address", "endpoint", "relay", "stream", "internal/cli"},
 		"scan":        {"address", "endpoint", "relay", "stream", "internal/cli"},
 		"proxyserver": {"address", "endpoint", "internal/cli"},
+		"hub":         {"address", "endpoint", "relay", "internal/cli"},
 		"":            {"internal/cli"}, // the library face
 	}
 	checked := 0

@@ -36,6 +36,11 @@ type ncatOptions struct {
 
 	zero bool // -z: scan
 
+	// broker and chat
+	broker, chat, maxConnsSet bool
+	maxQueue                  int
+	lagGrace                  time.Duration
+
 	// proxy client
 	proxies                        []string
 	proxyType, proxyAuth, proxyDNS string
@@ -77,6 +82,10 @@ func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
 	fs.StringArrayVar(&o.allowFiles, "allowfile", nil, "a file of hosts allowed to connect")
 	fs.StringArrayVar(&o.deny, "deny", nil, "deny these hosts")
 	fs.StringArrayVar(&o.denyFiles, "denyfile", nil, "a file of hosts denied")
+	fs.BoolVar(&o.broker, "broker", false, "enable connection brokering mode: what a client sends goes to every other client")
+	fs.BoolVar(&o.chat, "chat", false, "start a simple chat server (ncat's: <userN> ids, join and leave notices)")
+	fs.Var(sizeValue{&o.maxQueue}, "max-queue", "broker/chat: bytes queued for a slow client before it is cut off (default 1M)")
+	fs.Var(durationValue{&o.lagGrace, "-lag-grace", "time", &o.badTime}, "lag-grace", "broker/chat: how long senders wait for a lagging client before leaving it behind (default 250ms)")
 	fs.BoolVarP(&o.zero, "zero", "z", false, "zero-I/O mode: report which ports are open (host PORTS, e.g. 20-25,80)")
 	fs.StringArrayVar(&o.proxies, "proxy", nil, "connect through this proxy, host[:port]; repeat for a chain, tried in order")
 	fs.StringVar(&o.proxyType, "proxy-type", "", `proxy type: "http", "socks4" or "socks5" (default http)`)
@@ -112,6 +121,7 @@ func parseNcat(argv []string) (*ncatOptions, error) {
 		return nil, usagef("%s; try --help", err)
 	}
 	o.args = fs.Args()
+	o.maxConnsSet = fs.Changed("max-conns")
 	return o, nil
 }
 

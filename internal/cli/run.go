@@ -11,8 +11,10 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/hub"
 	"github.com/sockit/sockit/proxyserver"
 	"github.com/sockit/sockit/relay"
 	"github.com/sockit/sockit/stream"
@@ -66,6 +68,9 @@ func (r *runner) ncat(ctx context.Context, argv []string) error {
 		}
 		o.keep = true // a proxy serves every client, as ncat's
 	}
+	if err := checkBroker(o); err != nil {
+		return err
+	}
 	if o.zero {
 		r.verbose = o.verbose
 		return r.scan(ctx, o)
@@ -90,6 +95,35 @@ func (r *runner) ncat(ctx context.Context, argv []string) error {
 		return s.listen(ctx)
 	}
 	return s.connect(ctx)
+}
+
+// checkBroker applies --broker and --chat: both listen and keep open, as
+// ncat's, and refuse what they cannot combine with.
+func checkBroker(o *ncatOptions) error {
+	if o.chat {
+		if !o.listen {
+			return usagef("Invalid option combination: `--chat' with connect")
+		}
+		o.broker = true
+	}
+	if !o.broker {
+		return nil
+	}
+	switch {
+	case o.exec != "" || o.shExec != "":
+		return usagef("Invalid option combination: --broker and -e")
+	case o.udp:
+		return usagef("UDP mode does not support connection brokering")
+	case o.proxyType != "":
+		return usagef("Invalid option combination: --broker and --proxy-type")
+	case o.zero:
+		return usagef("Invalid option combination: --broker and -z")
+	}
+	o.listen, o.keep = true, true
+	if !o.maxConnsSet && !o.asNcat {
+		o.maxConns = 0 // no ceiling but the descriptor limit; ncat's is 100
+	}
+	return nil
 }
 
 // session runs one ncat-style invocation.
@@ -323,15 +357,26 @@ func (s *session) logConn(conn stream.Conn) {
 func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	slots := make(chan struct{}, max(s.o.maxConns, 1))
+	var slots chan struct{} // nil: no limit
+	if s.o.maxConns > 0 {
+		slots = make(chan struct{}, s.o.maxConns)
+	}
 	cmd := s.command()
 	var proxy *proxyserver.Server
 	if s.o.proxyType != "" {
 		proxy = &proxyserver.Server{Type: s.o.proxyType, Auth: s.o.proxyAuth, Idle: s.o.idle,
 			Logf: func(format string, a ...any) { s.r.logf(format, a...) }}
 	}
+	var room *hub.Hub
+	if s.o.broker {
+		room = hub.New(hub.Options{Chat: s.o.chat, FirstID: s.firstID(), Backlog: s.o.maxQueue, Grace: s.o.lagGrace,
+			Logf: func(format string, a ...any) { s.r.errorf(format, a...) }})
+		go room.Feed(s.r.stdin) //nolint:errcheck // stdin failing ends nothing here
+		defer room.Close()
+	}
+	var full time.Duration // the accept back-off while descriptors run out
 	var fan *fanout
-	if cmd == nil && proxy == nil {
+	if cmd == nil && proxy == nil && room == nil {
 		fan = newFanout(s.r.stdout, s.o.noShutdown)
 		go fan.readFrom(s.r.stdin)
 		defer fan.closeAll()
@@ -343,25 +388,51 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 				return nil
 			}
 			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
-				s.r.logf("accept: %v", err)
+				// Out of descriptors: the connection waits in the backlog
+				// until a client leaves. Back off rather than spin.
+				if full == 0 {
+					s.r.logf("accept: %v; waiting for a client to leave", err)
+				}
+				full = min(max(2*full, 5*time.Millisecond), time.Second)
+				select {
+				case <-time.After(full):
+				case <-ctx.Done():
+				}
 				continue
 			}
 			return fmt.Errorf("accept: %w", err)
 		}
-		select {
-		case slots <- struct{}{}:
-		default:
-			s.logConn(conn)
-			s.r.logf("New connection denied: connection limit reached (%d)", s.o.maxConns)
-			conn.Close()
-			continue
+		full = 0
+		if slots != nil {
+			select {
+			case slots <- struct{}{}:
+			default:
+				s.logConn(conn)
+				s.r.logf("New connection denied: connection limit reached (%d)", s.o.maxConns)
+				conn.Close()
+				continue
+			}
 		}
 		if fan != nil {
 			fan.add(conn) // before the log line: a client logged is a client served
 		}
+		if room != nil {
+			// The hub owns conn now and reads it without a goroutine.
+			var left func(error)
+			if slots != nil {
+				left = func(error) { <-slots }
+			}
+			if err := room.Join(conn, left); err != nil && left != nil {
+				left(err)
+			}
+			s.logConn(conn)
+			continue
+		}
 		s.logConn(conn)
 		wg.Go(func() {
-			defer func() { <-slots }()
+			if slots != nil {
+				defer func() { <-slots }()
+			}
 			if proxy != nil {
 				if nc, ok := conn.(net.Conn); ok {
 					proxy.Serve(ctx, nc) //nolint:errcheck // per-client; logged by Serve
@@ -377,6 +448,16 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 			fan.serve(conn)
 		})
 	}
+}
+
+// firstID is the chat id of the first client: ncat numbers clients by
+// descriptor, and its first free one follows stdio and its listeners (two
+// when it listens on every address, one IPv4 and one IPv6).
+func (s *session) firstID() int {
+	if !s.o.unix && !s.o.v4 && !s.o.v6 && s.p.shown != "" && strings.HasPrefix(s.p.shown, ":") {
+		return 5
+	}
+	return 4
 }
 
 // dialError strips Go's "dial tcp a->b:" prefix to ncat's wording.

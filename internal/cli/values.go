@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sockit/sockit/address"
 )
 
 // durationValue parses ncat's times: a number of seconds with an optional
@@ -47,4 +49,19 @@ func parseTime(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("bad time %q", s)
 	}
 	return time.Duration(f * float64(unit)), nil
+}
+
+// sizeValue parses a byte count with an optional k or m suffix ("64k").
+type sizeValue struct{ n *int }
+
+func (v sizeValue) String() string { return strconv.Itoa(*v.n) }
+func (v sizeValue) Type() string   { return "size" }
+
+func (v sizeValue) Set(s string) error {
+	n, err := address.ParseSize(s)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("bad size %q (a byte count, k or m suffix)", s)
+	}
+	*v.n = n
+	return nil
 }

@@ -1,0 +1,309 @@
+// Package hub is the room behind ncat's --broker and --chat: whatever one
+// client sends goes to every other client.
+//
+// A hub costs little per idle client. On Linux a client's socket waits in
+// the hub's own epoll set, so an idle client has no goroutine and no read
+// buffer: a buffer is borrowed from a pool only while bytes are in hand,
+// and nothing else is allocated until the client falls behind. Conns
+// without a socket of their own (TLS) get a reading goroutine each.
+//
+// Delivery never blocks on a client. A message is written straight to
+// each socket without waiting; what a socket cannot take is queued, and
+// one writer goroutine per lagging client drains its queue. Queued
+// messages are shared among the clients that wait for them, so a room's
+// memory is bounded by the longest queue, not by the number of clients.
+// Senders pause while a client has been behind for less than the grace
+// period, so a room whose readers are merely busy runs at their pace; a
+// client still behind after the grace is left behind, and one whose queue
+// passes the backlog limit is disconnected with a log line. The clients
+// that keep up are never slowed for longer than the grace, and each
+// sender's bytes reach each client in the order they were sent.
+//
+// Messages enter a room through Join (a client) and Feed (any reader,
+// such as stdin). A room shared by several processes would be one more
+// Feed per peer process, with the peer's messages kept apart by sender.
+package hub
+
+import (
+	"container/heap"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sockit/sockit/stream"
+)
+
+// Defaults for Options.
+const (
+	DefaultBacklog = 1 << 20                // bytes queued for one client before it is cut off
+	DefaultGrace   = 250 * time.Millisecond // how long senders wait for a lagging client
+	// bufSize is the most read from a client at once.
+	bufSize = 64 << 10
+	// maxPartial is the longest unfinished chat line held back waiting
+	// for its newline; a longer one goes out as it is.
+	maxPartial = 4 << 10
+	// maxListed bounds the "already connected" list of a chat join notice.
+	maxListed = 1000
+)
+
+// Options configure a Hub.
+type Options struct {
+	// Chat selects ncat's chat protocol: every line goes out prefixed
+	// with its sender's id ("<user5> "), control characters escaped, and
+	// joins and leaves are announced. Otherwise the hub is a broker and
+	// bytes go out as they came.
+	Chat bool
+	// FirstID is the id of the first client (ncat numbers clients by
+	// their file descriptor, so its first is 4 or 5). Ids are reused
+	// lowest first, as descriptors are. Feed's messages are from id 0.
+	FirstID int
+	// Backlog is how many bytes may wait for one client before it is
+	// disconnected; 0 means DefaultBacklog.
+	Backlog int
+	// Grace is how long senders pause for a client that is behind before
+	// going on without it; 0 means DefaultGrace.
+	Grace time.Duration
+	// Logf, if set, receives one line per client cut off.
+	Logf func(format string, args ...any)
+}
+
+// Hub is one room. Its methods may be called from many goroutines.
+type Hub struct {
+	opt  Options
+	bufs sync.Pool // *[]byte of bufSize: read buffers, held only while bytes are in hand
+
+	mu      sync.RWMutex // guards members, ids and closed; held for reading while a message goes out
+	members []*member
+	ids     idHeap // ids freed by clients that left
+	nextID  int
+	closed  bool
+
+	poll *poller        // the epoll set that reads idle sockets; nil where there is none
+	wg   sync.WaitGroup // reading goroutines and leaves in flight
+
+	lagMu   sync.Mutex
+	behind  int           // clients behind and still within their grace
+	drained chan struct{} // closed when behind drops to 0
+	done    chan struct{} // closed by Close
+}
+
+// New returns an empty room.
+func New(opt Options) *Hub {
+	if opt.Backlog <= 0 {
+		opt.Backlog = DefaultBacklog
+	}
+	if opt.Grace <= 0 {
+		opt.Grace = DefaultGrace
+	}
+	h := &Hub{opt: opt, nextID: opt.FirstID, done: make(chan struct{})}
+	h.bufs.New = func() any { b := make([]byte, bufSize); return &b }
+	h.poll = newPoller(h) // nil if the system has none: every client gets a goroutine
+	return h
+}
+
+// ErrClosed is returned by Serve for a client that arrives after Close.
+var ErrClosed = fmt.Errorf("hub closed")
+
+// Len reports how many clients are in the room.
+func (h *Hub) Len() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.members)
+}
+
+// Join adds c to the room and returns at once. The hub relays what c
+// sends until the client leaves: its stream ends (a half-close included,
+// as in ncat), fails or is cut off, or the hub closes. Then the hub closes
+// c and calls left, if not nil, with the reason (nil for an ordinary end
+// of stream).
+func (h *Hub) Join(c stream.Conn, left func(error)) error {
+	m := &member{h: h, conn: c, left: left, fd: -1}
+	h.poll.adopt(m) // sets m.fd when the socket can be read and written without blocking
+	if err := h.join(m); err != nil {
+		c.Close()
+		return err
+	}
+	if m.fd >= 0 {
+		if err := h.poll.add(m); err == nil {
+			return nil
+		}
+		m.fd = -1 // not pollable after all: read it from a goroutine
+	}
+	h.wg.Go(func() { h.leave(m, m.readConn()) })
+	return nil
+}
+
+// Feed sends what r yields to every client, as from id 0, until r ends.
+func (h *Hub) Feed(r io.Reader) error {
+	src := &member{h: h, id: 0, feed: true}
+	buf := make([]byte, bufSize)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			src.said(buf[:n])
+		}
+		if err == io.EOF {
+			src.flushPartial()
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		select {
+		case <-h.done:
+			return ErrClosed
+		default:
+		}
+	}
+}
+
+// Close disconnects every client and returns once they are gone; later
+// Joins are refused.
+func (h *Hub) Close() error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil
+	}
+	h.closed = true
+	close(h.done)
+	ms := slices.Clone(h.members)
+	h.mu.Unlock()
+	for _, m := range ms {
+		m.mu.Lock()
+		m.fail()
+		m.mu.Unlock()
+	}
+	h.wg.Wait()
+	h.poll.close()
+	return nil
+}
+
+func (h *Hub) join(m *member) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return ErrClosed
+	}
+	if h.ids.Len() > 0 {
+		m.id = heap.Pop(&h.ids).(int)
+	} else {
+		m.id = h.nextID
+		h.nextID++
+	}
+	m.idx = len(h.members)
+	h.members = append(h.members, m)
+	if h.opt.Chat {
+		// Under the write lock, so that the notice is the first thing
+		// the new client hears and nobody joins in between.
+		h.sendAll(nil, h.joinNotice(m))
+	}
+	return nil
+}
+
+// leave takes m out of the room, once, and tells the others.
+func (h *Hub) leave(m *member, why error) {
+	h.mu.Lock()
+	if m.idx < 0 {
+		h.mu.Unlock()
+		return
+	}
+	last := len(h.members) - 1
+	h.members[m.idx] = h.members[last]
+	h.members[m.idx].idx = m.idx
+	h.members[last] = nil
+	h.members = h.members[:last]
+	m.idx = -1
+	heap.Push(&h.ids, m.id)
+	if len(h.members) == 0 {
+		h.members = nil // let a room that emptied give its array back
+	}
+	closed := h.closed
+	h.mu.Unlock()
+
+	m.flushPartial()
+	m.mu.Lock()
+	if !m.gone {
+		m.gone = true
+		m.dropQueue()
+		h.poll.remove(m)
+		m.conn.Close()
+	}
+	m.mu.Unlock()
+	if h.opt.Chat && !closed {
+		h.broadcast(nil, fmt.Appendf(nil, "<announce> <user%d> is disconnected.\n", m.id))
+	}
+	if m.left != nil {
+		m.left(why)
+	}
+}
+
+// broadcast sends p to every client but from, then waits while a client
+// is behind within its grace, so that a busy room runs at its readers'
+// pace. p is not kept.
+func (h *Hub) broadcast(from *member, p []byte) {
+	h.mu.RLock()
+	h.sendAll(from, p)
+	h.mu.RUnlock()
+	h.waitBehind()
+}
+
+// sendAll sends p to every client but from; h.mu is held.
+func (h *Hub) sendAll(from *member, p []byte) {
+	var shared []byte // p's copy for the queues, made at most once
+	for _, m := range h.members {
+		if m != from {
+			m.send(p, &shared)
+		}
+	}
+}
+
+// addBehind counts clients behind within their grace.
+func (h *Hub) addBehind(d int) {
+	h.lagMu.Lock()
+	h.behind += d
+	if h.behind == 0 && h.drained != nil {
+		close(h.drained)
+		h.drained = nil
+	}
+	h.lagMu.Unlock()
+}
+
+func (h *Hub) waitBehind() {
+	h.lagMu.Lock()
+	if h.behind == 0 {
+		h.lagMu.Unlock()
+		return
+	}
+	if h.drained == nil {
+		h.drained = make(chan struct{})
+	}
+	ch := h.drained
+	h.lagMu.Unlock()
+	select {
+	case <-ch:
+	case <-h.done:
+	}
+}
+
+func (h *Hub) cutOff(m *member, why string) {
+	if h.opt.Logf != nil {
+		h.opt.Logf("cut off %s: %s", m, why)
+	}
+}
+
+// idHeap is a min-heap of free client ids.
+type idHeap []int
+
+func (h idHeap) Len() int           { return len(h) }
+func (h idHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h idHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *idHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *idHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
