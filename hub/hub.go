@@ -103,7 +103,7 @@ func New(opt Options) *Hub {
 	return h
 }
 
-// ErrClosed is returned by Serve for a client that arrives after Close.
+// ErrClosed is returned by Join for a client that arrives after Close.
 var ErrClosed = fmt.Errorf("hub closed")
 
 // Len reports how many clients are in the room.
@@ -117,7 +117,8 @@ func (h *Hub) Len() int {
 // sends until the client leaves: its stream ends (a half-close included,
 // as in ncat), fails or is cut off, or the hub closes. Then the hub closes
 // c and calls left, if not nil, with the reason (nil for an ordinary end
-// of stream).
+// of stream). Join fails only once the hub is closed; it closes c then,
+// and does not call left.
 func (h *Hub) Join(c stream.Conn, left func(error)) error {
 	m := &member{h: h, conn: c, left: left, fd: -1}
 	h.poll.adopt(m) // sets m.fd when the socket can be read and written without blocking
@@ -125,19 +126,27 @@ func (h *Hub) Join(c stream.Conn, left func(error)) error {
 		c.Close()
 		return err
 	}
-	if m.fd >= 0 {
-		if err := h.poll.add(m); err == nil {
-			return nil
-		}
-		m.fd = -1 // not pollable after all: read it from a goroutine
+	if m.fd < 0 {
+		go func() { // counted in h.wg by join
+			defer h.wg.Done()
+			err := m.readConn()
+			m.flushPartial()
+			h.leave(m, err)
+		}()
+		return nil
 	}
-	h.wg.Go(func() { h.leave(m, m.readConn()) })
+	if err := h.poll.add(m); err != nil {
+		h.cutOff(m, fmt.Sprintf("epoll: %v", err))
+		m.mu.Lock()
+		m.fail() // and leave
+		m.mu.Unlock()
+	}
 	return nil
 }
 
 // Feed sends what r yields to every client, as from id 0, until r ends.
 func (h *Hub) Feed(r io.Reader) error {
-	src := &member{h: h, id: 0, feed: true}
+	src := &member{h: h, id: 0, feed: true, fd: -1}
 	buf := make([]byte, bufSize)
 	for {
 		n, err := r.Read(buf)
@@ -195,6 +204,9 @@ func (h *Hub) join(m *member) error {
 	}
 	m.idx = len(h.members)
 	h.members = append(h.members, m)
+	if m.fd < 0 {
+		h.wg.Add(1) // its reading goroutine; here, so that Close waits for it
+	}
 	if h.opt.Chat {
 		// Under the write lock, so that the notice is the first thing
 		// the new client hears and nobody joins in between.
@@ -223,7 +235,6 @@ func (h *Hub) leave(m *member, why error) {
 	closed := h.closed
 	h.mu.Unlock()
 
-	m.flushPartial()
 	m.mu.Lock()
 	if !m.gone {
 		m.gone = true

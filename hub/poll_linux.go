@@ -3,19 +3,24 @@ package hub
 import (
 	"errors"
 	"net"
+	"os"
 	"sync"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
 // poller reads the room's sockets from one epoll set, so that an idle
-// client costs no goroutine and no buffer. It is level-triggered: each
-// readiness gets one read of up to bufSize, and what is left is reported
-// again, so a talkative client cannot starve the others.
+// client costs no goroutine and no buffer. The set is level-triggered:
+// each readiness gets one read of up to bufSize, and what is left is
+// reported again, so a talkative client cannot starve the others. The set
+// itself waits in Go's own poller (an epoll descriptor is readable while
+// it has events), so the loop parks like any goroutine blocked on a socket
+// instead of holding a thread in epoll_wait.
 type poller struct {
 	h    *Hub
 	epfd int
-	wake int           // an eventfd: close writes it to end the loop
+	file *os.File      // epfd, registered with Go's poller; closing it ends the loop
 	done chan struct{} // closed when the loop has ended
 
 	mu    sync.Mutex
@@ -30,19 +35,17 @@ func newPoller(h *Hub) *poller {
 	if err != nil {
 		return nil
 	}
-	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if err == nil {
-		err = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wake, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: -1})
-	}
-	if err != nil {
+	if err := unix.SetNonblock(epfd, true); err != nil {
 		unix.Close(epfd)
-		if wake >= 0 {
-			unix.Close(wake)
-		}
 		return nil
 	}
-	p := &poller{h: h, epfd: epfd, wake: wake, done: make(chan struct{})}
-	go p.run()
+	p := &poller{h: h, epfd: epfd, file: os.NewFile(uintptr(epfd), "hub-epoll"), done: make(chan struct{})}
+	rc, err := p.file.SyscallConn()
+	if err != nil {
+		p.file.Close()
+		return nil
+	}
+	go p.run(rc)
 	return p
 }
 
@@ -106,23 +109,20 @@ func (p *poller) release(m *member) {
 	p.mu.Unlock()
 }
 
-func (p *poller) run() {
+func (p *poller) run(rc syscall.RawConn) {
 	defer close(p.done)
-	defer unix.Close(p.epfd)
-	defer unix.Close(p.wake)
 	events := make([]unix.EpollEvent, 128)
 	for {
-		n, err := unix.EpollWait(p.epfd, events, -1)
+		var n int
+		err := rc.Read(func(uintptr) bool {
+			var err error
+			n, err = unix.EpollWait(p.epfd, events, 0)
+			return err != unix.EINTR && n != 0 // nothing ready: park in Go's poller
+		})
 		if err != nil {
-			if err == unix.EINTR {
-				continue
-			}
-			return
+			return // closed
 		}
-		for _, ev := range events[:n] {
-			if ev.Fd < 0 {
-				return
-			}
+		for _, ev := range events[:max(n, 0)] {
 			p.mu.Lock()
 			var m *member
 			if int(ev.Fd) < len(p.slots) {
@@ -143,7 +143,7 @@ func (p *poller) close() {
 	if p == nil {
 		return
 	}
-	unix.Write(p.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0}) //nolint:errcheck // a full counter wakes it too
+	p.file.Close()
 	<-p.done
 }
 
