@@ -20,8 +20,12 @@
 // sender's bytes reach each client in the order they were sent.
 //
 // Messages enter a room through Join (a client) and Feed (any reader,
-// such as stdin). A room shared by several processes would be one more
-// Feed per peer process, with the peer's messages kept apart by sender.
+// such as stdin). Several processes can share one room: Options.Forward
+// hands each message a local client says to the caller, framed as the
+// clients hear it, and Inject delivers a message from elsewhere to every
+// local client. Linking each process's Forward to the others' Inject (over
+// any stream) makes one room of them; give each process its own FirstID
+// range so that chat ids stay apart.
 package hub
 
 import (
@@ -67,6 +71,11 @@ type Options struct {
 	Grace time.Duration
 	// Logf, if set, receives one line per client cut off.
 	Logf func(format string, args ...any)
+	// Forward, if set, receives every message a local client (or Feed)
+	// says, as the room hears it, for another process's Inject. It runs
+	// on the sender's turn, so it should hand p off quickly; p is valid
+	// only during the call. Join and leave notices stay local.
+	Forward func(p []byte)
 }
 
 // Hub is one room. Its methods may be called from many goroutines.
@@ -249,6 +258,20 @@ func (h *Hub) leave(m *member, why error) {
 	if m.left != nil {
 		m.left(why)
 	}
+}
+
+// spoke relays what from said (nil: Feed) to the room and to Forward.
+func (h *Hub) spoke(from *member, p []byte) {
+	h.broadcast(from, p)
+	if h.opt.Forward != nil {
+		h.opt.Forward(p)
+	}
+}
+
+// Inject sends p to every client of this room, as it is: a message that
+// another process's room forwarded. It is not forwarded again.
+func (h *Hub) Inject(p []byte) {
+	h.broadcast(nil, p)
 }
 
 // broadcast sends p to every client but from, then waits while a client

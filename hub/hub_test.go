@@ -460,3 +460,21 @@ func TestCloseAndRefuse(t *testing.T) {
 type pipeConn struct{ net.Conn }
 
 func (p pipeConn) CloseWrite() error { return p.Close() }
+
+// TestLinkedRooms joins two hubs into one room, as two processes would:
+// each forwards what its clients say to the other's Inject.
+func TestLinkedRooms(t *testing.T) {
+	var a, b *room
+	a = newRoom(t, hub.Options{Chat: true, FirstID: 4, Forward: func(p []byte) { b.Inject(p) }}, nil)
+	b = newRoom(t, hub.Options{Chat: true, FirstID: 1004, Forward: func(p []byte) { a.Inject(p) }}, nil)
+	x := a.dial(t, "127.0.0.1", 1)
+	readLine(t, x)
+	readLine(t, x)
+	y := b.dial(t, "127.0.0.2", 1)
+	readLine(t, y)
+	readLine(t, y)
+	x.Write([]byte("from a\n"))
+	expect(t, y, "<user4> from a\n")
+	y.Write([]byte("from b\n"))
+	expect(t, x, "<user1004> from b\n")
+}

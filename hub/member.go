@@ -101,7 +101,7 @@ func ignoreClosed(err error) error {
 // broker, as whole lines with its id in a chat.
 func (m *member) said(p []byte) {
 	if !m.h.opt.Chat {
-		m.h.broadcast(m.self(), p)
+		m.h.spoke(m.self(), p)
 		return
 	}
 	end := lastIndexByte(p, '\n')
@@ -122,7 +122,7 @@ func (m *member) said(p []byte) {
 		defer m.h.bufs.Put(bp)
 		out = appendChat((*bp)[:0], m.id, p[:end+1])
 	}
-	m.h.broadcast(m.self(), out)
+	m.h.spoke(m.self(), out)
 	if rest := p[end+1:]; len(rest) > 0 {
 		m.partial = append([]byte(nil), rest...)
 	}
@@ -143,7 +143,7 @@ func (m *member) flushPartial() {
 	}
 	out := appendChat(nil, m.id, m.partial)
 	m.partial = nil
-	m.h.broadcast(m.self(), out)
+	m.h.spoke(m.self(), out)
 }
 
 func lastIndexByte(p []byte, c byte) int {
