@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sockit/sockit/address"
+	"github.com/sockit/sockit/hub"
 )
 
 // defaultPort is ncat's port when none is given.
@@ -51,6 +52,7 @@ type ncatOptions struct {
 }
 
 func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
+	o.lagGrace = hub.DefaultGrace
 	fs := pflag.NewFlagSet("ncat", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.SetInterspersed(true)
@@ -85,7 +87,7 @@ func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
 	fs.BoolVar(&o.broker, "broker", false, "enable connection brokering mode: what a client sends goes to every other client")
 	fs.BoolVar(&o.chat, "chat", false, "start a simple chat server (ncat's: <userN> ids, join and leave notices)")
 	fs.Var(sizeValue{&o.maxQueue}, "max-queue", "broker/chat: bytes queued for a slow client before it is cut off (default 1M)")
-	fs.Var(durationValue{&o.lagGrace, "-lag-grace", "time", &o.badTime}, "lag-grace", "broker/chat: how long senders wait for a lagging client before leaving it behind (default 250ms)")
+	fs.Var(durationValue{&o.lagGrace, "-lag-grace", "time", &o.badTime}, "lag-grace", "broker/chat: how long senders wait for a lagging client before leaving it behind")
 	fs.BoolVarP(&o.zero, "zero", "z", false, "zero-I/O mode: report which ports are open (host PORTS, e.g. 20-25,80)")
 	fs.StringArrayVar(&o.proxies, "proxy", nil, "connect through this proxy, host[:port]; repeat for a chain, tried in order")
 	fs.StringVar(&o.proxyType, "proxy-type", "", `proxy type: "http", "socks4" or "socks5" (default http)`)
