@@ -242,9 +242,9 @@ func TestChatOverTLSUnixAndLimits(t *testing.T) {
 			t.Errorf("heard %q", got)
 		}
 	})
-	t.Run("deny and max-conns", func(t *testing.T) {
+	t.Run("allow, deny and max-conns", func(t *testing.T) {
 		port := testenv.FreePort(t, "tcp4", "127.0.0.1")
-		srv := testenv.Start(t, nil, sockit, "-v", "--broker", "--deny", "127.0.0.9", "-m", "2", "-l", "127.0.0.1", port)
+		srv := testenv.Start(t, nil, sockit, "-v", "--broker", "--allow", "127.0.0.0/24", "--deny", "127.0.0.9", "-m", "2", "-l", "127.0.0.1", port)
 		srv.WaitListening(t)
 		addr := "127.0.0.1:" + port
 		denied := dialHub(t, "tcp4", "127.0.0.9", addr)
