@@ -355,3 +355,32 @@ func TestBrokerManyClients(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokerOutOfDescriptors runs a broker that may hold only a few
+// descriptors: clients beyond them wait in the accept queue, and are
+// served once others leave.
+func TestBrokerOutOfDescriptors(t *testing.T) {
+	prlimit := testenv.Peer(t, "prlimit")
+	port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	srv := testenv.Start(t, nil, prlimit, "--nofile=24:24", testenv.Binary(t), "-v", "--broker", "-l", "127.0.0.1", port)
+	srv.WaitListening(t)
+	addr := "127.0.0.1:" + port
+	var cs []*hubClient
+	for i := range 30 {
+		cs = append(cs, dialHub(t, "tcp4", fmt.Sprintf("127.0.0.%d", 1+i), addr))
+	}
+	waitStderr(t, srv, "waiting for a client to leave", 1)
+	joined := strings.Count(srv.Stderr.String(), "Connection from")
+	if joined >= 30 {
+		t.Fatalf("all 30 joined with 24 descriptors:\n%s", srv.Stderr.String())
+	}
+	// The first ones in leave, as many as wait; the rest come in.
+	for _, c := range cs[:30-joined] {
+		c.c.Close()
+	}
+	waitStderr(t, srv, "Connection from", 30)
+	cs[29].c.Write([]byte("last in\n"))
+	if got := cs[30-joined].lines(t, 1); got != "last in\n" {
+		t.Errorf("heard %q", got)
+	}
+}
