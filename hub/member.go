@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -104,7 +105,7 @@ func (m *member) said(p []byte) {
 		m.h.spoke(m.self(), p)
 		return
 	}
-	end := lastIndexByte(p, '\n')
+	end := bytes.LastIndexByte(p, '\n')
 	if end < 0 {
 		m.partial = append(m.partial, p...)
 		if len(m.partial) >= maxPartial {
@@ -144,15 +145,6 @@ func (m *member) flushPartial() {
 	out := appendChat(nil, m.id, m.partial)
 	m.partial = nil
 	m.h.spoke(m.self(), out)
-}
-
-func lastIndexByte(p []byte, c byte) int {
-	for i := len(p) - 1; i >= 0; i-- {
-		if p[i] == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // send delivers p to m: straight to the socket when nothing is queued,
