@@ -372,3 +372,39 @@ func TestRelayListenToPTY(t *testing.T) {
 		t.Errorf("sockit: %s\nsocat:  %s", results["sockit relay"], results["socat"])
 	}
 }
+
+// TestRelayForkOutOfDescriptors: a forking relay that runs out of
+// descriptors keeps listening; the connections beyond its limit wait in
+// the accept queue and are served once earlier sessions end.
+func TestRelayForkOutOfDescriptors(t *testing.T) {
+	prlimit := testenv.Peer(t, "prlimit")
+	echo := echoServer(t, "tcp4", "127.0.0.1:0")
+	port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	p := testenv.Start(t, nil, prlimit, "--nofile=24:24", testenv.Binary(t), "relay", "-dd", "TCP4-LISTEN:"+port+",bind=127.0.0.1,fork", "TCP:"+echo)
+	waitRelay(t, p)
+	addr := "127.0.0.1:" + port
+	var held []net.Conn
+	for i := range 20 { // two descriptors a session: more than 24 allows
+		c, err := net.Dial("tcp4", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "held %d\n", i)
+		held = append(held, c)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(p.Stderr.String(), "waiting for a session to end"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the relay never ran out of descriptors:\n%s", p.Stderr.String())
+		}
+	}
+	for _, c := range held {
+		c.Close()
+	}
+	if err := roundTrip("tcp4", addr, []byte("after the shortage\n")); err != nil {
+		t.Fatalf("after the sessions ended: %v\n%s", err, p.Stderr.String())
+	}
+	if p.Exited() {
+		t.Fatalf("the relay exited:\n%s", p.Stderr.String())
+	}
+}

@@ -10,8 +10,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"syscall"
-	"time"
 
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/hub"
@@ -374,7 +372,6 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 		go room.Feed(s.r.stdin) //nolint:errcheck // stdin failing ends nothing here
 		defer room.Close()
 	}
-	var full time.Duration // the accept back-off while descriptors run out
 	var fan *fanout
 	if cmd == nil && proxy == nil && room == nil {
 		fan = newFanout(s.r.stdout, s.o.noShutdown)
@@ -382,27 +379,15 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 		defer fan.closeAll()
 	}
 	for {
-		conn, err := ln.Accept()
+		conn, err := accept(ctx, ln, func(err error) {
+			s.r.logf("accept: %v; waiting for a client to leave", err)
+		})
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
-				// Out of descriptors: the connection waits in the backlog
-				// until a client leaves. Back off rather than spin.
-				if full == 0 {
-					s.r.logf("accept: %v; waiting for a client to leave", err)
-				}
-				full = min(max(2*full, 5*time.Millisecond), time.Second)
-				select {
-				case <-time.After(full):
-				case <-ctx.Done():
-				}
-				continue
-			}
 			return fmt.Errorf("accept: %w", err)
 		}
-		full = 0
 		if slots != nil {
 			select {
 			case slots <- struct{}{}:
@@ -454,7 +439,7 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 // descriptor, and its first free one follows stdio and its listeners (two
 // when it listens on every address, one IPv4 and one IPv6).
 func (s *session) firstID() int {
-	if !s.o.unix && !s.o.v4 && !s.o.v6 && s.p.shown != "" && strings.HasPrefix(s.p.shown, ":") {
+	if !s.o.unix && !s.o.v4 && !s.o.v6 && strings.HasPrefix(s.p.shown, ":") {
 		return 5
 	}
 	return 4

@@ -237,7 +237,9 @@ func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA b
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
-		c, err := ln.Accept()
+		c, err := accept(ctx, ln, func(err error) {
+			s.logLine('W', fmt.Sprintf("accept: %v; waiting for a session to end", err))
+		})
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
