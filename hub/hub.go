@@ -30,6 +30,7 @@ package hub
 
 import (
 	"container/heap"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -113,7 +114,7 @@ func New(opt Options) *Hub {
 }
 
 // ErrClosed is returned by Join for a client that arrives after Close.
-var ErrClosed = fmt.Errorf("hub closed")
+var ErrClosed = errors.New("hub closed")
 
 // Len reports how many clients are in the room.
 func (h *Hub) Len() int {
@@ -145,7 +146,7 @@ func (h *Hub) Join(c stream.Conn, left func(error)) error {
 		return nil
 	}
 	if err := h.poll.add(m); err != nil {
-		h.cutOff(m, fmt.Sprintf("epoll: %v", err))
+		h.logCut(m, fmt.Sprintf("epoll: %v", err))
 		m.mu.Lock()
 		m.fail() // and leave
 		m.mu.Unlock()
@@ -322,7 +323,8 @@ func (h *Hub) waitBehind() {
 	}
 }
 
-func (h *Hub) cutOff(m *member, why string) {
+// logCut reports a client the hub disconnects, and why.
+func (h *Hub) logCut(m *member, why string) {
 	if h.opt.Logf != nil {
 		h.opt.Logf("cut off %s: %s", m, why)
 	}

@@ -169,7 +169,7 @@ func (m *member) send(p []byte, shared *[]byte) {
 		off = n
 	}
 	if m.queued+len(p)-off > m.h.opt.Backlog {
-		m.h.cutOff(m, fmt.Sprintf("%d bytes waiting, more than the backlog of %d (it reads slower than the room speaks)",
+		m.h.logCut(m, fmt.Sprintf("%d bytes waiting, more than the backlog of %d (it reads slower than the room speaks)",
 			m.queued+len(p)-off, m.h.opt.Backlog))
 		// Reset it: what the kernel holds for it would take as long to
 		// drain as the client is slow, and it could be megabytes.

@@ -54,7 +54,7 @@ func (p *poller) adopt(m *member) {
 	if p == nil {
 		return
 	}
-	var rc interface{ Control(func(uintptr)) error }
+	var rc syscall.RawConn
 	switch c := m.conn.(type) {
 	case *net.TCPConn:
 		rc, _ = c.SyscallConn()
