@@ -2,8 +2,13 @@
 // ways between two stream.Conns, turns EOF in one direction into a
 // half-close on the other, and reports byte counts.
 //
-// When no transform is asked for, Join hands io.Copy the concrete conns
-// (*net.TCPConn, *net.UnixConn, *os.File) so Linux splice and sendfile apply.
+// When no transform is asked for, the bytes stay in the kernel. Two plain
+// TCP or Unix stream sockets go to a loop (loop_linux.go): one goroutine
+// per loop that waits on an epoll set of its own and splices through a pipe
+// per direction, as socat's select loop does, without a trip through Go's
+// scheduler per message. Anything else gets a goroutine per direction, and
+// Join hands io.Copy the concrete conns (*net.TCPConn, *net.UnixConn,
+// *os.File) so Linux splice and sendfile apply.
 package relay
 
 import (
@@ -75,18 +80,19 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 	var last atomic.Int64
 	last.Store(start.UnixNano())
 	slow := opt.Idle > 0 || opt.Tap != nil || opt.Delay > 0
+	done := make(chan result, 2)
+	want := 0
+	end := func() { a.Close(); b.Close() }
+	if opt.Direction == Both && !slow && !opt.CRLF {
+		if stop, ok := spliceLoop(a, b, opt.NoShutdown, done); ok {
+			end, want = stop, 2
+		}
+	}
 	var once sync.Once
-	closeAll := func() { once.Do(func() { a.Close(); b.Close() }) }
+	closeAll := func() { once.Do(end) }
 	stop := context.AfterFunc(ctx, closeAll)
 	defer stop()
 
-	type result struct {
-		toB bool
-		n   int64
-		err error
-	}
-	done := make(chan result, 2)
-	want := 0
 	run := func(toB bool, dst, src stream.Conn, crlf bool) {
 		want++
 		go func() {
@@ -105,14 +111,16 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 			done <- result{toB, n, err}
 		}()
 	}
-	switch opt.Direction {
-	case Both:
+	switch {
+	case want > 0:
+		// The loop engine moves both directions.
+	case opt.Direction == Both:
 		run(true, b, a, opt.CRLF)
 		run(false, a, b, false)
-	case AToB:
+	case opt.Direction == AToB:
 		run(true, b, a, opt.CRLF)
 		go io.Copy(io.Discard, readerOf(b)) //nolint:errcheck // discarded by design
-	case BToA:
+	case opt.Direction == BToA:
 		run(false, a, b, false)
 	}
 
@@ -160,6 +168,13 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 	closeAll()
 	st.Elapsed = time.Since(start)
 	return st, first
+}
+
+// result is how one direction ended: toB is a→b, n the bytes written.
+type result struct {
+	toB bool
+	n   int64
+	err error
 }
 
 // copyStream is io.Copy plus the one kernel path Go lacks (pipe → socket).

@@ -1,0 +1,379 @@
+package relay_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sockit/sockit/relay"
+	"github.com/sockit/sockit/stream"
+	"golang.org/x/sys/unix"
+)
+
+// openFDs counts this process's descriptors.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// waitLoopsDone waits until no loop runs, the goroutines are back to
+// goroutines and the descriptors to fds.
+func waitLoopsDone(t *testing.T, goroutines, fds int) {
+	t.Helper()
+	for i := 0; ; i++ {
+		running, sessions := relay.LoopStats()
+		n := openFDs(t)
+		if running == 0 && sessions == 0 && runtime.NumGoroutine() <= goroutines && n <= fds {
+			return
+		}
+		if i == 500 {
+			t.Fatalf("after the sessions: %d loops, %d sessions, %d goroutines (want %d), %d descriptors (want %d)",
+				running, sessions, runtime.NumGoroutine(), goroutines, n, fds)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// join runs relay.Join in the background.
+func join(ctx context.Context, a, b stream.Conn, opt relay.Options) <-chan joined {
+	ch := make(chan joined, 1)
+	go func() {
+		st, err := relay.Join(ctx, a, b, opt)
+		ch <- joined{st, err}
+	}()
+	return ch
+}
+
+type joined struct {
+	st  relay.Stats
+	err error
+}
+
+// echoOnce sends p from one peer and reads it at the other.
+func echoOnce(t *testing.T, from, to stream.Conn, p string) {
+	t.Helper()
+	if _, err := from.Write([]byte(p)); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(p))
+	if _, err := io.ReadFull(to, got); err != nil || string(got) != p {
+		t.Fatalf("got %q, %v; want %q", got, err, p)
+	}
+}
+
+// TestLoopCarriesPlainSockets: two plain stream sockets go to a loop, which
+// ends with its last session and leaves no goroutine or descriptor behind.
+func TestLoopCarriesPlainSockets(t *testing.T) {
+	for _, nets := range [][2]string{{"tcp", "tcp"}, {"tcp", "unix"}, {"unix", "unix"}} {
+		t.Run(nets[0]+"-"+nets[1], func(t *testing.T) {
+			goroutines, fds := runtime.NumGoroutine(), openFDs(t)
+			a, b := socketPair(t, nets[0]), socketPair(t, nets[1])
+			done := join(context.Background(), a.inner, b.inner, relay.Options{})
+			echoOnce(t, a.outer, b.outer, "ping")
+			echoOnce(t, b.outer, a.outer, "pong")
+			if running, sessions := relay.LoopStats(); running != 1 || sessions != 1 {
+				t.Fatalf("%d loops with %d sessions, want the session on one loop", running, sessions)
+			}
+			a.outer.CloseWrite()
+			b.outer.CloseWrite()
+			r := <-done
+			if r.err != nil || r.st.AToB != 4 || r.st.BToA != 4 {
+				t.Fatalf("Join: %+v, %v", r.st, r.err)
+			}
+			for _, c := range []stream.Conn{a.outer, b.outer} {
+				if rest, err := io.ReadAll(c); err != nil || len(rest) > 0 {
+					t.Fatalf("after the half-closes: %q, %v", rest, err)
+				}
+				c.Close()
+			}
+			waitLoopsDone(t, goroutines, fds)
+		})
+	}
+}
+
+// TestLoopFallbacks: with one P, or with a wrapped conn, Join copies with
+// goroutines and no loop starts.
+func TestLoopFallbacks(t *testing.T) {
+	t.Run("one-P", func(t *testing.T) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
+		done := join(context.Background(), a.inner, b.inner, relay.Options{})
+		echoOnce(t, a.outer, b.outer, "one P")
+		if running, _ := relay.LoopStats(); running != 0 {
+			t.Fatalf("%d loops with GOMAXPROCS=1", running)
+		}
+		a.outer.CloseWrite()
+		b.outer.CloseWrite()
+		if r := <-done; r.err != nil {
+			t.Fatal(r.err)
+		}
+	})
+	t.Run("wrapped", func(t *testing.T) {
+		a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
+		wrapped := struct{ *net.TCPConn }{a.inner.(*net.TCPConn)}
+		done := join(context.Background(), wrapped, b.inner, relay.Options{})
+		echoOnce(t, a.outer, b.outer, "wrapped")
+		if running, _ := relay.LoopStats(); running != 0 {
+			t.Fatalf("%d loops for a wrapped conn", running)
+		}
+		a.outer.CloseWrite()
+		b.outer.CloseWrite()
+		if r := <-done; r.err != nil {
+			t.Fatal(r.err)
+		}
+	})
+}
+
+// TestLoopSlowReader: 32 MiB one way into a peer that reads in small bites
+// with pauses, so the loop must wait for the socket with bytes in its pipe,
+// while 1 MiB flows the other way.
+func TestLoopSlowReader(t *testing.T) {
+	a, b := socketPair(t, "tcp"), socketPair(t, "unix")
+	up, down := random(t, 32<<20), random(t, 1<<20)
+	done := join(context.Background(), a.inner, b.inner, relay.Options{})
+	go func() {
+		a.outer.Write(up)
+		a.outer.CloseWrite()
+	}()
+	go func() {
+		b.outer.Write(down)
+		b.outer.CloseWrite()
+	}()
+	var gotDown []byte
+	var downErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { gotDown, downErr = io.ReadAll(a.outer) })
+	var got bytes.Buffer
+	buf := make([]byte, 4096)
+	for {
+		n, err := b.outer.Read(buf)
+		got.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Len()%(2<<20) < 4096 {
+			time.Sleep(2 * time.Millisecond) // let the relay's socket fill up
+		}
+	}
+	wg.Wait()
+	if r := <-done; r.err != nil {
+		t.Fatal(r.err)
+	}
+	if downErr != nil || !bytes.Equal(gotDown, down) {
+		t.Fatalf("down: %d of %d bytes, %v", len(gotDown), len(down), downErr)
+	}
+	if sha256.Sum256(got.Bytes()) != sha256.Sum256(up) {
+		t.Fatalf("up: %d of %d bytes, equal prefix %v", got.Len(), len(up), bytes.HasPrefix(up, got.Bytes()))
+	}
+}
+
+// TestLoopReset: a peer that resets ends the session with an error that
+// says so, and the other peer sees its connection end.
+func TestLoopReset(t *testing.T) {
+	a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
+	done := join(context.Background(), a.inner, b.inner, relay.Options{})
+	echoOnce(t, a.outer, b.outer, "before")
+	b.outer.(*net.TCPConn).SetLinger(0)
+	b.outer.Close()
+	go func() { // keep writing until the relay gives up on a
+		chunk := make([]byte, 64<<10)
+		for {
+			if _, err := a.outer.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	r := <-done
+	if r.err == nil || !strings.Contains(r.err.Error(), "reset") && !strings.Contains(r.err.Error(), "broken pipe") {
+		t.Fatalf("Join: %v, want a reset or broken pipe", r.err)
+	}
+	a.outer.(*net.TCPConn).SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.Copy(io.Discard, a.outer); errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatal("a's connection stayed open after the session failed")
+	}
+}
+
+// TestLoopCancel: ending the context ends a quiet session at once, and
+// both peers see their connections close.
+func TestLoopCancel(t *testing.T) {
+	goroutines, fds := runtime.NumGoroutine(), openFDs(t)
+	a, b := socketPair(t, "tcp"), socketPair(t, "unix")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := join(ctx, a.inner, b.inner, relay.Options{})
+	echoOnce(t, a.outer, b.outer, "hello")
+	cancel()
+	if r := <-done; !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("Join: %v, want context.Canceled", r.err)
+	}
+	for _, c := range []stream.Conn{a.outer, b.outer} {
+		if rest, err := io.ReadAll(c); err != nil || len(rest) > 0 {
+			t.Fatalf("after cancel: %q, %v", rest, err)
+		}
+		c.Close()
+	}
+	waitLoopsDone(t, goroutines, fds)
+}
+
+// TestLoopLinger: with Linger, a session whose second direction never ends
+// is closed that long after the first did.
+func TestLoopLinger(t *testing.T) {
+	a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
+	done := join(context.Background(), a.inner, b.inner, relay.Options{Linger: 20 * time.Millisecond})
+	a.outer.Write([]byte("last words"))
+	a.outer.CloseWrite()
+	r := <-done
+	if r.err != nil || r.st.AToB != int64(len("last words")) {
+		t.Fatalf("Join: %+v, %v", r.st, r.err)
+	}
+	if got, err := io.ReadAll(b.outer); err != nil || string(got) != "last words" {
+		t.Fatalf("b got %q, %v", got, err)
+	}
+}
+
+// TestLoopManySessions: 200 sessions at once, 256 KiB each way in uneven
+// writes, on as many loops as half the Ps allow; every byte arrives and
+// nothing is left behind.
+func TestLoopManySessions(t *testing.T) {
+	for _, procs := range []int{2, 4} {
+		t.Run(map[int]string{2: "2P", 4: "4P"}[procs], func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			goroutines, fds := runtime.NumGoroutine(), openFDs(t)
+			const sessions, size = 200, 256 << 10
+			var wg sync.WaitGroup
+			errs := make(chan error, sessions)
+			maxLoops := 0
+			var mu sync.Mutex
+			for i := range sessions {
+				a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
+				done := join(context.Background(), a.inner, b.inner, relay.Options{})
+				wg.Go(func() {
+					defer a.outer.Close()
+					defer b.outer.Close()
+					up, down := pattern(i, size), pattern(i+sessions, size)
+					var gotUp, gotDown []byte
+					var inner sync.WaitGroup
+					inner.Go(func() { gotDown, _ = exchangeUneven(a.outer, up) })
+					inner.Go(func() { gotUp, _ = exchangeUneven(b.outer, down) })
+					inner.Wait()
+					mu.Lock()
+					if running, _ := relay.LoopStats(); running > maxLoops {
+						maxLoops = running
+					}
+					mu.Unlock()
+					r := <-done
+					switch {
+					case r.err != nil:
+						errs <- r.err
+					case !bytes.Equal(gotUp, up) || !bytes.Equal(gotDown, down):
+						errs <- errors.New("bytes differ")
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			if maxLoops < 1 || maxLoops > procs/2 {
+				t.Fatalf("%d loops ran with %d Ps", maxLoops, procs)
+			}
+			waitLoopsDone(t, goroutines, fds)
+		})
+	}
+}
+
+// pattern is n bytes that differ from session to session.
+func pattern(seed, n int) []byte {
+	p := make([]byte, n)
+	for i := range p {
+		p[i] = byte(seed*7 + i*13 + i>>8)
+	}
+	return p
+}
+
+// exchangeUneven writes send in writes of growing sizes, half-closes, and
+// reads c to EOF.
+func exchangeUneven(c stream.Conn, send []byte) ([]byte, error) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for n := 1; len(send) > 0; n = (n*3 + 1) % (64 << 10) {
+			k := min(n+1, len(send))
+			if _, err := c.Write(send[:k]); err != nil {
+				return
+			}
+			send = send[k:]
+		}
+		c.CloseWrite()
+	})
+	got, err := io.ReadAll(c)
+	wg.Wait()
+	return got, err
+}
+
+// TestLoopWithoutPipes: out of descriptors, a session that cannot have a
+// pipe copies through a buffer instead, byte-exact both ways.
+func TestLoopWithoutPipes(t *testing.T) {
+	a, b := socketPair(t, "tcp"), socketPair(t, "unix")
+	done := join(context.Background(), a.inner, b.inner, relay.Options{})
+	for i := 0; ; i++ { // the session is on its loop once both originals are closed
+		if _, sessions := relay.LoopStats(); sessions == 1 && i > 10 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	tight := lim
+	tight.Cur = uint64(lowestFreeFD()) // a new descriptor takes the lowest free number
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &tight); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	if r, w, err := os.Pipe(); err == nil {
+		r.Close()
+		w.Close()
+		t.Fatal("a pipe could still be had; the test would not test the buffer")
+	}
+	up, down := random(t, 4<<20), random(t, 4<<20)
+	var gotUp, gotDown []byte
+	var wg sync.WaitGroup
+	wg.Go(func() { gotDown, _ = exchangeUneven(a.outer, up) })
+	wg.Go(func() { gotUp, _ = exchangeUneven(b.outer, down) })
+	wg.Wait()
+	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	if r := <-done; r.err != nil {
+		t.Fatal(r.err)
+	}
+	if !bytes.Equal(gotUp, up) || !bytes.Equal(gotDown, down) {
+		t.Fatalf("up %d of %d bytes, down %d of %d", len(gotUp), len(up), len(gotDown), len(down))
+	}
+}
+
+// lowestFreeFD is the number the next new descriptor would get.
+func lowestFreeFD() int {
+	fd := 0
+	for ; ; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == unix.EBADF {
+			return fd
+		}
+	}
+}

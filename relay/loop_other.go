@@ -1,0 +1,8 @@
+//go:build !linux
+
+package relay
+
+// spliceLoop has no loop engine off Linux; Join copies with goroutines.
+func spliceLoop(a, b any, noShutdown bool, results chan<- result) (stop func(), ok bool) {
+	return nil, false
+}
