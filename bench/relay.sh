@@ -2,11 +2,13 @@
 # Throughput and latency through a TCP relay, in one run: iperf3 direct,
 # through `sockit relay TCP-LISTEN:A,fork TCP:127.0.0.1:B`, through socat
 # and through `ncat --sh-exec`; then 64-byte round trips (p50/p99) through
-# each, taking turns. Prints every figure and its ratio.
-# Usage: bench/relay.sh [SECONDS per iperf3 run]
+# each, taking turns. Each round runs every path once; the summary gives
+# the median of sockit's per-round ratios. Prints every figure.
+# Usage: bench/relay.sh [SECONDS per iperf3 run] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-5}
+ROUNDS=${2:-3}
 TMP=$(mktemp -d)
 BIN=$TMP/sockit
 go build -o "$BIN" ./cmd/sockit
@@ -42,15 +44,33 @@ for tool in sockit socat ncat; do
   relay "$tool" "${rport[$tool]}" "$ECHO"
 done
 
-printf 'relay bench, %s s per run, %s, %s\n' "$SECS" "$(uname -srm)" "$(date -u +%F)"
+printf 'relay bench, %s rounds, %s s per iperf3 run, %s, %s\n' "$ROUNDS" "$SECS" "$(uname -srm)" "$(date -u +%F)"
+ratio() { echo "$1 / $2" | bc -l; }
+median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 declare -A gbps
-for tool in direct sockit socat ncat; do
-  out=$(iperf3 -c 127.0.0.1 -p "${port[$tool]}" -t "$SECS" -f g)
-  gbps[$tool]=$(echo "$out" | awk '/receiver/ {print $(NF-2)}')
-  printf '%-7s %8.2f Gbit/s  %5.2fx direct\n' "$tool" "${gbps[$tool]}" "$(echo "${gbps[$tool]} / ${gbps[direct]}" | bc -l)"
+tput_direct=() tput_socat=() p50_socat=() p99_socat=()
+for round in $(seq "$ROUNDS"); do
+  echo "round $round"
+  for tool in direct sockit socat ncat; do
+    out=$(iperf3 -c 127.0.0.1 -p "${port[$tool]}" -t "$SECS" -f g)
+    gbps[$tool]=$(echo "$out" | awk '/receiver/ {print $(NF-2)}')
+  done
+  for tool in direct sockit socat ncat; do
+    printf '  %-7s %8.2f Gbit/s  %5.2fx direct\n' "$tool" "${gbps[$tool]}" "$(ratio "${gbps[$tool]}" "${gbps[direct]}")"
+  done
+  tput_direct+=("$(ratio "${gbps[sockit]}" "${gbps[direct]}")")
+  tput_socat+=("$(ratio "${gbps[sockit]}" "${gbps[socat]}")")
+  # Round trips: the four paths take turns, 100 round trips at a time.
+  rtt=$("$TMP/rtt" ping 20000 "127.0.0.1:${rport[direct]}" "127.0.0.1:${rport[sockit]}" \
+    "127.0.0.1:${rport[socat]}" "127.0.0.1:${rport[ncat]}" |
+    sed "s/^127.0.0.1:${rport[direct]} /direct  /; s/^127.0.0.1:${rport[sockit]} /sockit  /; s/^127.0.0.1:${rport[socat]} /socat   /; s/^127.0.0.1:${rport[ncat]} /ncat    /")
+  echo "$rtt" | sed 's/^/  /'
+  us() { echo "$rtt" | awk -v t="$1" -v q="$2" '$1 == t { for (i = 2; i < NF; i++) if ($i == q) print $(i+1) }'; }
+  p50_socat+=("$(ratio "$(us sockit p50)" "$(us socat p50)")")
+  p99_socat+=("$(ratio "$(us sockit p99)" "$(us socat p99)")")
 done
-printf 'sockit / socat throughput: %.2fx\n\n' "$(echo "${gbps[sockit]} / ${gbps[socat]}" | bc -l)"
-# Round trips: the four paths take turns, 100 round trips at a time.
-"$TMP/rtt" ping 20000 "127.0.0.1:${rport[direct]}" "127.0.0.1:${rport[sockit]}" \
-  "127.0.0.1:${rport[socat]}" "127.0.0.1:${rport[ncat]}" |
-  sed "s/^127.0.0.1:${rport[direct]} /direct  /; s/^127.0.0.1:${rport[sockit]} /sockit  /; s/^127.0.0.1:${rport[socat]} /socat   /; s/^127.0.0.1:${rport[ncat]} /ncat    /"
+printf '\nmedians over %s rounds (each round one run per path, side by side):\n' "$ROUNDS"
+printf '  sockit throughput: %.2fx direct, %.2fx socat\n' \
+  "$(printf '%s\n' "${tput_direct[@]}" | median)" "$(printf '%s\n' "${tput_socat[@]}" | median)"
+printf '  sockit round trip: p50 %.2fx socat, p99 %.2fx socat (below 1 is faster)\n' \
+  "$(printf '%s\n' "${p50_socat[@]}" | median)" "$(printf '%s\n' "${p99_socat[@]}" | median)"

@@ -1,7 +1,7 @@
 package relay
 
-// The loop engine. A session between two plain stream sockets (TCP or Unix)
-// with nothing to transform is handed to a loop: one goroutine that owns an
+// The loop engine. With Options.Loop, a session between two plain stream
+// sockets (TCP or Unix) with nothing to transform is handed to a loop: one goroutine that owns an
 // epoll set and its sessions' sockets and splices between them through a
 // pipe per direction. Per message that is epoll_wait, splice in and splice
 // out, as socat's select loop, with no park and wake through Go's

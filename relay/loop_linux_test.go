@@ -82,7 +82,7 @@ func TestLoopCarriesPlainSockets(t *testing.T) {
 		t.Run(nets[0]+"-"+nets[1], func(t *testing.T) {
 			goroutines, fds := runtime.NumGoroutine(), openFDs(t)
 			a, b := socketPair(t, nets[0]), socketPair(t, nets[1])
-			done := join(context.Background(), a.inner, b.inner, relay.Options{})
+			done := join(context.Background(), a.inner, b.inner, relay.Options{Loop: true})
 			echoOnce(t, a.outer, b.outer, "ping")
 			echoOnce(t, b.outer, a.outer, "pong")
 			if running, sessions := relay.LoopStats(); running != 1 || sessions != 1 {
@@ -105,13 +105,26 @@ func TestLoopCarriesPlainSockets(t *testing.T) {
 	}
 }
 
-// TestLoopFallbacks: with one P, or with a wrapped conn, Join copies with
-// goroutines and no loop starts.
+// TestLoopFallbacks: unasked, with one P, or with a wrapped conn, Join
+// copies with goroutines and no loop starts.
 func TestLoopFallbacks(t *testing.T) {
+	t.Run("unasked", func(t *testing.T) {
+		a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
+		done := join(context.Background(), a.inner, b.inner, relay.Options{})
+		echoOnce(t, a.outer, b.outer, "default")
+		if running, _ := relay.LoopStats(); running != 0 {
+			t.Fatalf("%d loops without Options.Loop", running)
+		}
+		a.outer.CloseWrite()
+		b.outer.CloseWrite()
+		if r := <-done; r.err != nil {
+			t.Fatal(r.err)
+		}
+	})
 	t.Run("one-P", func(t *testing.T) {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 		a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
-		done := join(context.Background(), a.inner, b.inner, relay.Options{})
+		done := join(context.Background(), a.inner, b.inner, relay.Options{Loop: true})
 		echoOnce(t, a.outer, b.outer, "one P")
 		if running, _ := relay.LoopStats(); running != 0 {
 			t.Fatalf("%d loops with GOMAXPROCS=1", running)
@@ -125,7 +138,7 @@ func TestLoopFallbacks(t *testing.T) {
 	t.Run("wrapped", func(t *testing.T) {
 		a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
 		wrapped := struct{ *net.TCPConn }{a.inner.(*net.TCPConn)}
-		done := join(context.Background(), wrapped, b.inner, relay.Options{})
+		done := join(context.Background(), wrapped, b.inner, relay.Options{Loop: true})
 		echoOnce(t, a.outer, b.outer, "wrapped")
 		if running, _ := relay.LoopStats(); running != 0 {
 			t.Fatalf("%d loops for a wrapped conn", running)
@@ -144,7 +157,7 @@ func TestLoopFallbacks(t *testing.T) {
 func TestLoopSlowReader(t *testing.T) {
 	a, b := socketPair(t, "tcp"), socketPair(t, "unix")
 	up, down := random(t, 32<<20), random(t, 1<<20)
-	done := join(context.Background(), a.inner, b.inner, relay.Options{})
+	done := join(context.Background(), a.inner, b.inner, relay.Options{Loop: true})
 	go func() {
 		a.outer.Write(up)
 		a.outer.CloseWrite()
@@ -188,7 +201,7 @@ func TestLoopSlowReader(t *testing.T) {
 // says so, and the other peer sees its connection end.
 func TestLoopReset(t *testing.T) {
 	a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
-	done := join(context.Background(), a.inner, b.inner, relay.Options{})
+	done := join(context.Background(), a.inner, b.inner, relay.Options{Loop: true})
 	echoOnce(t, a.outer, b.outer, "before")
 	b.outer.(*net.TCPConn).SetLinger(0)
 	b.outer.Close()
@@ -216,7 +229,7 @@ func TestLoopCancel(t *testing.T) {
 	goroutines, fds := runtime.NumGoroutine(), openFDs(t)
 	a, b := socketPair(t, "tcp"), socketPair(t, "unix")
 	ctx, cancel := context.WithCancel(context.Background())
-	done := join(ctx, a.inner, b.inner, relay.Options{})
+	done := join(ctx, a.inner, b.inner, relay.Options{Loop: true})
 	echoOnce(t, a.outer, b.outer, "hello")
 	cancel()
 	if r := <-done; !errors.Is(r.err, context.Canceled) {
@@ -235,7 +248,7 @@ func TestLoopCancel(t *testing.T) {
 // is closed that long after the first did.
 func TestLoopLinger(t *testing.T) {
 	a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
-	done := join(context.Background(), a.inner, b.inner, relay.Options{Linger: 20 * time.Millisecond})
+	done := join(context.Background(), a.inner, b.inner, relay.Options{Loop: true, Linger: 20 * time.Millisecond})
 	a.outer.Write([]byte("last words"))
 	a.outer.CloseWrite()
 	r := <-done
@@ -262,7 +275,7 @@ func TestLoopManySessions(t *testing.T) {
 			var mu sync.Mutex
 			for i := range sessions {
 				a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
-				done := join(context.Background(), a.inner, b.inner, relay.Options{})
+				done := join(context.Background(), a.inner, b.inner, relay.Options{Loop: true})
 				wg.Go(func() {
 					defer a.outer.Close()
 					defer b.outer.Close()
@@ -331,7 +344,7 @@ func exchangeUneven(c stream.Conn, send []byte) ([]byte, error) {
 // pipe copies through a buffer instead, byte-exact both ways.
 func TestLoopWithoutPipes(t *testing.T) {
 	a, b := socketPair(t, "tcp"), socketPair(t, "unix")
-	done := join(context.Background(), a.inner, b.inner, relay.Options{})
+	done := join(context.Background(), a.inner, b.inner, relay.Options{Loop: true})
 	for i := 0; ; i++ { // the session is on its loop once both originals are closed
 		if _, sessions := relay.LoopStats(); sessions == 1 && i > 10 {
 			break
@@ -376,4 +389,72 @@ func lowestFreeFD() int {
 			return fd
 		}
 	}
+}
+
+// benchEngines runs fn against the loop engine and against the goroutine
+// path.
+func benchEngines(b *testing.B, fn func(b *testing.B, a, far stream.Conn)) {
+	for _, engine := range []string{"loop", "goroutines"} {
+		b.Run(engine, func(b *testing.B) {
+			a, c := benchPair(b), benchPair(b)
+			done := make(chan struct{})
+			go func() {
+				relay.Join(context.Background(), a[0], c[0], relay.Options{Loop: engine == "loop"})
+				close(done)
+			}()
+			fn(b, a[1], c[1])
+			a[1].Close()
+			c[1].Close()
+			<-done
+		})
+	}
+}
+
+// benchPair is two connected TCP sockets on loopback.
+func benchPair(b *testing.B) [2]stream.Conn {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := ln.Accept()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return [2]stream.Conn{s.(*net.TCPConn), c.(*net.TCPConn)}
+}
+
+// BenchmarkRoundTrip: one 64-byte message through Join to an echo and
+// back per op.
+func BenchmarkRoundTrip(b *testing.B) {
+	benchEngines(b, func(b *testing.B, near, far stream.Conn) {
+		go io.Copy(far, far) //nolint:errcheck // the echo ends with the session
+		msg := make([]byte, 64)
+		for b.Loop() {
+			if _, err := near.Write(msg); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.ReadFull(near, msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkThroughput: 1 MiB writes through Join to a reader that drops them.
+func BenchmarkThroughput(b *testing.B) {
+	benchEngines(b, func(b *testing.B, near, far stream.Conn) {
+		go io.Copy(io.Discard, far) //nolint:errcheck // ends with the session
+		chunk := make([]byte, 1<<20)
+		b.SetBytes(int64(len(chunk)))
+		for b.Loop() {
+			if _, err := near.Write(chunk); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

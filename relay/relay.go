@@ -2,13 +2,13 @@
 // ways between two stream.Conns, turns EOF in one direction into a
 // half-close on the other, and reports byte counts.
 //
-// When no transform is asked for, the bytes stay in the kernel. Two plain
-// TCP or Unix stream sockets go to a loop (loop_linux.go): one goroutine
-// per loop that waits on an epoll set of its own and splices through a pipe
-// per direction, as socat's select loop does, without a trip through Go's
-// scheduler per message. Anything else gets a goroutine per direction, and
-// Join hands io.Copy the concrete conns (*net.TCPConn, *net.UnixConn,
-// *os.File) so Linux splice and sendfile apply.
+// When no transform is asked for, the bytes stay in the kernel: each
+// direction's goroutine hands io.Copy the concrete conns (*net.TCPConn,
+// *net.UnixConn, *os.File) so Linux splice and sendfile apply. With
+// Options.Loop, two plain TCP or Unix stream sockets go instead to a loop
+// (loop_linux.go): one goroutine per loop that waits on an epoll set of its
+// own and splices through a pipe per direction, as socat's select loop
+// does, without a trip through Go's scheduler per message.
 package relay
 
 import (
@@ -55,6 +55,15 @@ type Options struct {
 	// Tap, if set, sees every chunk after it is written: toB is true for
 	// a→b. Setting it disables splice.
 	Tap func(toB bool, p []byte)
+	// Loop asks that two plain TCP or Unix stream sockets, with nothing
+	// to transform, be moved by a loop of the relay's own on Linux
+	// (loop_linux.go): socat's select loop, with no trip through Go's
+	// scheduler per message. A busy loop holds one of the program's Ps
+	// while its traffic flows, and up to a second after, so it suits a
+	// program that is a relay, like sockit's; the default, a goroutine
+	// per direction, shares the scheduler. Join falls back to goroutines
+	// where the loop does not apply, or with GOMAXPROCS 1.
+	Loop bool
 	// Linger, when positive, ends the session this long after the first
 	// direction reaches EOF even if the other has not (socat's -t, 0.5 s
 	// there). Zero waits for both, so no byte is dropped.
@@ -83,7 +92,7 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 	done := make(chan result, 2)
 	want := 0
 	end := func() { a.Close(); b.Close() }
-	if opt.Direction == Both && !slow && !opt.CRLF {
+	if opt.Loop && opt.Direction == Both && !slow && !opt.CRLF {
 		if stop, ok := spliceLoop(a, b, opt.NoShutdown, done); ok {
 			end, want = stop, 2
 		}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -108,41 +109,43 @@ func random(t *testing.T, n int) []byte {
 }
 
 // TestJoinBothWays moves 8 MiB each way at once between every pair of
-// kinds, on the fast paths (splice, sendfile, plain copy), and checks
-// bytes, counts and half-close.
+// kinds, on the fast paths (splice, sendfile, plain copy, the loop), and
+// checks bytes, counts and half-close.
 func TestJoinBothWays(t *testing.T) {
 	const size = 8 << 20
 	for an, mk := range kinds {
 		for bn, mk2 := range kinds {
-			t.Run(an+"-"+bn, func(t *testing.T) {
-				a, b := mk(t), mk2(t)
-				fromA, fromB := random(t, size), random(t, size)
-				type res struct {
-					st  relay.Stats
-					err error
-				}
-				joined := make(chan res, 1)
-				go func() {
-					st, err := relay.Join(context.Background(), a.inner, b.inner, relay.Options{})
-					joined <- res{st, err}
-				}()
-				var gotA, gotB []byte
-				var errA, errB error
-				var wg sync.WaitGroup
-				wg.Go(func() { gotA, errA = exchange(a.outer, fromA) })
-				wg.Go(func() { gotB, errB = exchange(b.outer, fromB) })
-				wg.Wait()
-				r := <-joined
-				if errA != nil || errB != nil || r.err != nil {
-					t.Fatalf("errors: a %v, b %v, join %v", errA, errB, r.err)
-				}
-				if sha256.Sum256(gotB) != sha256.Sum256(fromA) || sha256.Sum256(gotA) != sha256.Sum256(fromB) {
-					t.Fatalf("bytes differ: b got %d of %d, a got %d of %d", len(gotB), size, len(gotA), size)
-				}
-				if r.st.AToB != size || r.st.BToA != size {
-					t.Fatalf("stats %+v, want %d each way", r.st, size)
-				}
-			})
+			for _, loop := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s-%s-loop=%v", an, bn, loop), func(t *testing.T) {
+					a, b := mk(t), mk2(t)
+					fromA, fromB := random(t, size), random(t, size)
+					type res struct {
+						st  relay.Stats
+						err error
+					}
+					joined := make(chan res, 1)
+					go func() {
+						st, err := relay.Join(context.Background(), a.inner, b.inner, relay.Options{Loop: loop})
+						joined <- res{st, err}
+					}()
+					var gotA, gotB []byte
+					var errA, errB error
+					var wg sync.WaitGroup
+					wg.Go(func() { gotA, errA = exchange(a.outer, fromA) })
+					wg.Go(func() { gotB, errB = exchange(b.outer, fromB) })
+					wg.Wait()
+					r := <-joined
+					if errA != nil || errB != nil || r.err != nil {
+						t.Fatalf("errors: a %v, b %v, join %v", errA, errB, r.err)
+					}
+					if sha256.Sum256(gotB) != sha256.Sum256(fromA) || sha256.Sum256(gotA) != sha256.Sum256(fromB) {
+						t.Fatalf("bytes differ: b got %d of %d, a got %d of %d", len(gotB), size, len(gotA), size)
+					}
+					if r.st.AToB != size || r.st.BToA != size {
+						t.Fatalf("stats %+v, want %d each way", r.st, size)
+					}
+				})
+			}
 		}
 	}
 }
@@ -187,12 +190,13 @@ func TestSpliceSlowReader(t *testing.T) {
 // TestHalfClose: EOF from a reaches b's peer as EOF while b's peer can
 // still answer; with NoShutdown b's peer sees no EOF until the session ends.
 func TestHalfClose(t *testing.T) {
-	for _, noShutdown := range []bool{false, true} {
-		t.Run(map[bool]string{false: "shutdown", true: "no-shutdown"}[noShutdown], func(t *testing.T) {
+	for _, tt := range []struct{ noShutdown, loop bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		noShutdown := tt.noShutdown
+		t.Run(fmt.Sprintf("no-shutdown=%v-loop=%v", noShutdown, tt.loop), func(t *testing.T) {
 			a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
 			done := make(chan error, 1)
 			go func() {
-				_, err := relay.Join(context.Background(), a.inner, b.inner, relay.Options{NoShutdown: noShutdown})
+				_, err := relay.Join(context.Background(), a.inner, b.inner, relay.Options{NoShutdown: noShutdown, Loop: tt.loop})
 				done <- err
 			}()
 			a.outer.Write([]byte("question"))

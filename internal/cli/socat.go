@@ -335,7 +335,8 @@ func (s *relaySession) join(ctx context.Context, a, b stream.Conn) error {
 }
 
 func (s *relaySession) options() relay.Options {
-	opt := relay.Options{Idle: s.o.idle, Tap: s.tap, Linger: s.o.linger}
+	// sockit relay is a process of its own: the loop engine may hold a P.
+	opt := relay.Options{Idle: s.o.idle, Tap: s.tap, Linger: s.o.linger, Loop: true}
 	// socat ends 0.5 s after the first EOF. sockit relay waits for both
 	// directions, except over datagrams, where a peer may never send EOF.
 	if (s.socat || s.datagram) && !s.o.lingerSet {
