@@ -82,16 +82,14 @@ func (ls *loopSet) get() *loop {
 	}
 	// Half the Ps at most: each busy loop holds one.
 	if best == nil || (best.sessions > 0 && len(ls.all) < procs/2) {
-		l, err := newLoop()
-		if err != nil {
-			if best == nil {
-				return nil
-			}
-		} else {
+		if l, err := newLoop(); err == nil {
 			ls.all = append(ls.all, l)
 			go l.run()
 			best = l
 		}
+	}
+	if best == nil {
+		return nil // no loop could be made: the goroutines will do
 	}
 	best.sessions++
 	return best
@@ -433,7 +431,7 @@ func (s *loopSession) handle(fd int, ev uint32) {
 	const readable = unix.EPOLLIN | unix.EPOLLHUP | unix.EPOLLERR | unix.EPOLLRDHUP
 	const writable = unix.EPOLLOUT | unix.EPOLLHUP | unix.EPOLLERR
 	for _, f := range [2]*flow{&s.ab, &s.ba} {
-		if f.done || s.ended {
+		if f.done {
 			continue
 		}
 		if (f.src == fd && ev&readable != 0 && f.queued == 0) || (f.dst == fd && ev&writable != 0 && f.queued > 0) {

@@ -170,21 +170,7 @@ func TestLoopSlowReader(t *testing.T) {
 	var downErr error
 	var wg sync.WaitGroup
 	wg.Go(func() { gotDown, downErr = io.ReadAll(a.outer) })
-	var got bytes.Buffer
-	buf := make([]byte, 4096)
-	for {
-		n, err := b.outer.Read(buf)
-		got.Write(buf[:n])
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Len()%(2<<20) < 4096 {
-			time.Sleep(2 * time.Millisecond) // let the relay's socket fill up
-		}
-	}
+	got := readSlowly(t, b.outer, 4096, 2<<20)
 	wg.Wait()
 	if r := <-done; r.err != nil {
 		t.Fatal(r.err)
@@ -192,8 +178,8 @@ func TestLoopSlowReader(t *testing.T) {
 	if downErr != nil || !bytes.Equal(gotDown, down) {
 		t.Fatalf("down: %d of %d bytes, %v", len(gotDown), len(down), downErr)
 	}
-	if sha256.Sum256(got.Bytes()) != sha256.Sum256(up) {
-		t.Fatalf("up: %d of %d bytes, equal prefix %v", got.Len(), len(up), bytes.HasPrefix(up, got.Bytes()))
+	if sha256.Sum256(got) != sha256.Sum256(up) {
+		t.Fatalf("up: %d of %d bytes, equal prefix %v", len(got), len(up), bytes.HasPrefix(up, got))
 	}
 }
 

@@ -164,26 +164,34 @@ func TestSpliceSlowReader(t *testing.T) {
 		a.outer.Write(data)
 		a.outer.CloseWrite()
 	}()
+	got := readSlowly(t, b.outer, 1000, 1<<20)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("got %d bytes, want %d, equal prefix %v", len(got), len(data), bytes.HasPrefix(data, got))
+	}
+}
+
+// readSlowly reads c to EOF in reads of at most bite bytes, pausing a
+// millisecond after each run of about every bytes, so the sender's socket
+// fills up and the relay must wait for it.
+func readSlowly(t *testing.T, c io.Reader, bite, every int) []byte {
+	t.Helper()
 	var got bytes.Buffer
-	buf := make([]byte, 1000)
+	buf := make([]byte, bite)
 	for {
-		n, err := b.outer.Read(buf)
+		n, err := c.Read(buf)
 		got.Write(buf[:n])
 		if err == io.EOF {
-			break
+			return got.Bytes()
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Len()%(1<<20) < 1000 {
-			time.Sleep(time.Millisecond) // let the socket fill up
+		if got.Len()%every < bite {
+			time.Sleep(time.Millisecond)
 		}
-	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got.Bytes(), data) {
-		t.Fatalf("got %d bytes, want %d, equal prefix %v", got.Len(), len(data), bytes.HasPrefix(data, got.Bytes()))
 	}
 }
 
