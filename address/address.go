@@ -7,7 +7,7 @@ package address
 
 import (
 	"fmt"
-	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -42,61 +42,29 @@ const (
 	Proxy         Kind = "PROXY"
 	OpenSSL       Kind = "OPENSSL"
 	OpenSSLListen Kind = "OPENSSL-LISTEN"
+	// socat's types beyond the core.
+	Stderr         Kind = "STDERR"
+	FD             Kind = "FD"
+	UDPRecv        Kind = "UDP-RECV"
+	UDPDatagram    Kind = "UDP-DATAGRAM"
+	UnixRecv       Kind = "UNIX-RECV"
+	UnixClient     Kind = "UNIX-CLIENT"
+	IPSendto       Kind = "IP-SENDTO"
+	IPRecvfrom     Kind = "IP-RECVFROM"
+	IPRecv         Kind = "IP-RECV"
+	IPDatagram     Kind = "IP-DATAGRAM"
+	SocketConnect  Kind = "SOCKET-CONNECT"
+	SocketListen   Kind = "SOCKET-LISTEN"
+	SocketSendto   Kind = "SOCKET-SENDTO"
+	SocketRecvfrom Kind = "SOCKET-RECVFROM"
+	SocketRecv     Kind = "SOCKET-RECV"
+	SocketDatagram Kind = "SOCKET-DATAGRAM"
+	TUN            Kind = "TUN"
 )
 
-// optional marks a kind whose one parameter may be left out (PIPE).
-const optional = -1
-
-// kinds maps every accepted name (aliases included) to its kind, the
-// number of colon-separated parameters it takes, and a forced family.
-var kinds = map[string]struct {
-	kind   Kind
-	params int
-	family string
-}{
-	"TCP": {TCP, 2, ""}, "TCP4": {TCP, 2, "4"}, "TCP6": {TCP, 2, "6"},
-	"TCP-CONNECT": {TCP, 2, ""},
-	"TCP-LISTEN":  {TCPListen, 1, ""}, "TCP4-LISTEN": {TCPListen, 1, "4"}, "TCP6-LISTEN": {TCPListen, 1, "6"},
-	"TCP-L": {TCPListen, 1, ""},
-	"UDP":   {UDP, 2, ""}, "UDP4": {UDP, 2, "4"}, "UDP6": {UDP, 2, "6"},
-	"UDP-CONNECT": {UDP, 2, ""}, "UDP4-CONNECT": {UDP, 2, "4"}, "UDP6-CONNECT": {UDP, 2, "6"},
-	"TCP4-CONNECT": {TCP, 2, "4"}, "TCP6-CONNECT": {TCP, 2, "6"},
-	"UDP-LISTEN": {UDPListen, 1, ""}, "UDP4-LISTEN": {UDPListen, 1, "4"}, "UDP6-LISTEN": {UDPListen, 1, "6"},
-	"UNIX-CONNECT": {UnixConnect, 1, ""}, "UNIX": {UnixConnect, 1, ""}, "UNIX-CLIENT": {UnixConnect, 1, ""},
-	"UNIX-LISTEN": {UnixListen, 1, ""}, "UNIX-L": {UnixListen, 1, ""},
-	"UNIX-SENDTO": {UnixSendto, 1, ""}, "UNIX-RECVFROM": {UnixRecvfrom, 1, ""},
-	"ABSTRACT-CONNECT": {UnixConnect, 1, "abstract"}, "ABSTRACT-LISTEN": {UnixListen, 1, "abstract"},
-	"ABSTRACT-SENDTO": {UnixSendto, 1, "abstract"}, "ABSTRACT-RECVFROM": {UnixRecvfrom, 1, "abstract"},
-	"UDP-SENDTO": {UDPSendto, 2, ""}, "UDP4-SENDTO": {UDPSendto, 2, "4"}, "UDP6-SENDTO": {UDPSendto, 2, "6"},
-	"UDP-RECVFROM": {UDPRecvfrom, 1, ""}, "UDP4-RECVFROM": {UDPRecvfrom, 1, "4"}, "UDP6-RECVFROM": {UDPRecvfrom, 1, "6"},
-	"STDIO": {Stdio, 0, ""}, "-": {Stdio, 0, ""}, "STDIN": {Stdin, 0, ""}, "STDOUT": {Stdout, 0, ""},
-	"EXEC": {Exec, 1, ""}, "SYSTEM": {System, 1, ""},
-	"OPEN": {File, 1, ""}, "FILE": {File, 1, ""}, "CREATE": {Create, 1, ""}, "CREAT": {Create, 1, ""},
-	"GOPEN": {Gopen, 1, ""}, "PIPE": {Pipe, optional, ""}, "FIFO": {Pipe, optional, ""},
-	"PTY":    {PTY, 0, ""},
-	"SOCKS4": {Socks4, 3, ""}, "SOCKS4A": {Socks4A, 3, ""}, "SOCKS5": {Socks5, 3, ""},
-	"SOCKS5-CONNECT": {Socks5, 3, ""}, "PROXY": {Proxy, 3, ""}, "PROXY-CONNECT": {Proxy, 3, ""},
-	"OPENSSL": {OpenSSL, 2, ""}, "SSL": {OpenSSL, 2, ""}, "OPENSSL-CONNECT": {OpenSSL, 2, ""},
-	"OPENSSL-LISTEN": {OpenSSLListen, 1, ""}, "SSL-L": {OpenSSLListen, 1, ""},
-}
-
-// notYet are socat address types sockit does not open, with why; they
-// are refused with that reason rather than as unknown.
-var notYet = map[string]string{
-	"OPENSSL-DTLS-CLIENT": "DTLS", "OPENSSL-DTLS-SERVER": "DTLS",
-	"SCTP-CONNECT": "SCTP", "SCTP-LISTEN": "SCTP", "TUN": "TUN", "VSOCK-CONNECT": "VSOCK",
-	"VSOCK-LISTEN": "VSOCK", "IP-SENDTO": "raw IP", "IP-RECVFROM": "raw IP",
-}
-
-// Kinds lists the address type names Parse accepts, aliases included.
-func Kinds() []string {
-	out := make([]string, 0, len(kinds))
-	for name := range kinds {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
-}
+// Kinds lists the address type names Parse accepts: socat's types and
+// aliases, and sockit's own, in lower case as socat's -h shows them.
+func Kinds() []string { return socatKeywords() }
 
 // Option is one ",name=value" after the parameters.
 type Option struct {
@@ -114,6 +82,9 @@ type Spec struct {
 	// Options are the comma-separated options, in order. Family and
 	// abstract namespaces are options too ("pf=ip6", "abstract").
 	Options []Option
+	// Writer is the second half of socat's dual form "A!!B": the spec is
+	// then read from, and Writer written to. Nil for a single address.
+	Writer *Spec
 }
 
 // Opt returns the value of the last option named name and whether it is set.
@@ -140,6 +111,9 @@ type Error struct {
 	Token string // the offending part of it
 	Msg   string // what is wrong with Token
 	Hint  string // a suggestion ("did you mean TCP-LISTEN?"), or ""
+	// Socat is the message in socat's own words, for the socat link
+	// (`unknown device/address "foo"`).
+	Socat string
 }
 
 func (e *Error) Error() string {
@@ -160,64 +134,207 @@ func MustParse(s string) Spec {
 	return sp
 }
 
-// Parse reads a socat-style address: TYPE[:param...][,option[=value]...].
-// Type names are case-insensitive; parameters and values may be quoted
-// with '...' or "..." or escaped with a backslash, and [...] keeps colons
-// (IPv6 literals) together.
-func Parse(in string) (Spec, error) {
-	parts := split(in, ',')
-	head := parts[0]
-	name := head
-	rest := ""
-	if i := indexTop(head, ':'); i >= 0 {
-		name, rest = head[:i], head[i+1:]
+// Parse reads a socat address: TYPE[:param...][,option[=value]...], or
+// two of them as "A!!B" (read from A, write to B). It lexes as socat does
+// (see lexer): 'hard' and "soft" quotes, nesting ( ) [ ] { }, and
+// backslash escapes. A bare number is FD:n, and a first word with a '/'
+// is GOPEN:path. Type and option names are case-insensitive and take
+// every alias socat takes.
+func Parse(in string) (Spec, error) { return Parser{}.Parse(in) }
+
+// Parser reads addresses with settings; the zero Parser is Parse's.
+type Parser struct {
+	// AnyGroup accepts an option outside its address type's option groups,
+	// as socat's -g does.
+	AnyGroup bool
+}
+
+// Parse reads one address, single or dual.
+func (p Parser) Parse(in string) (Spec, error) {
+	l := &lexer{in: in}
+	s, err := p.single(l)
+	if err != nil {
+		return Spec{}, err
 	}
-	upper := strings.ToUpper(unquote(name))
-	k, ok := kinds[upper]
-	if !ok {
-		if what, ok := notYet[upper]; ok {
-			return Spec{}, &Error{Input: in, Token: name, Msg: "address type not supported yet:", Hint: "sockit has no " + what + " addresses yet"}
+	if l.at("!!") {
+		l.pos += 2
+		w, err := p.single(l)
+		if err != nil {
+			return Spec{}, err
 		}
-		return Spec{}, &Error{Input: in, Token: name, Msg: "unknown address type", Hint: suggest(upper, Kinds())}
+		if l.pos < len(l.in) {
+			return Spec{}, &Error{Input: in, Token: l.rest(), Msg: "a dual address has two halves, got more:",
+				Socat: "unexpected characters after address: " + strconv.Quote(l.rest())}
+		}
+		s.Writer = &w
 	}
-	s := Spec{Kind: k.kind}
-	switch k.family {
-	case "4":
-		s.Options = append(s.Options, Option{"pf", "ip4"})
-	case "6":
-		s.Options = append(s.Options, Option{"pf", "ip6"})
-	case "abstract":
-		s.Options = append(s.Options, Option{"abstract", ""})
+	if l.pos < len(l.in) {
+		return Spec{}, &Error{Input: in, Token: l.rest(), Msg: "unexpected text after the address:",
+			Socat: "syntax error in address " + strconv.Quote(in)}
+	}
+	return s, nil
+}
+
+// single reads one address up to the end or "!!".
+func (p Parser) single(l *lexer) (Spec, error) {
+	start := l.pos
+	text := func() string { return l.in[start:l.pos] }
+	fail := func(err error) (Spec, error) {
+		if err == errUnexpectedEnd {
+			return Spec{}, &Error{Input: l.in, Token: l.in[start:], Msg: "unexpected end of address in",
+				Hint: "a quote is not closed, or a backslash ends it", Socat: "unexpected end of address " + strconv.Quote(l.in)}
+		}
+		return Spec{}, err
+	}
+	keyword, err := l.token(":", ",", "!!")
+	if err != nil {
+		return fail(err)
 	}
 	var args []string
-	switch {
-	case k.params > 0:
-		args = splitN(rest, ':', k.params)
-		if rest == "" || len(args) != k.params {
-			return Spec{}, &Error{Input: in, Token: head, Msg: fmt.Sprintf("%s wants %d parameter(s) in", k.kind, k.params),
-				Hint: Usage(upper)}
+	for l.at(":") {
+		l.pos++
+		a, err := l.token(":", ",", "!!")
+		if err != nil {
+			return fail(err)
 		}
-	case k.params == optional:
-		if rest != "" {
-			args = []string{rest}
+		args = append(args, a)
+	}
+	var opts []Option
+	for l.at(",") {
+		l.pos++
+		n, err := l.token("=", ",", "!!")
+		if err != nil {
+			return fail(err)
 		}
-	case rest != "":
-		return Spec{}, &Error{Input: in, Token: rest, Msg: "takes no parameters, got"}
-	}
-	for _, a := range args {
-		s.Args = append(s.Args, unquote(a))
-	}
-	for _, p := range parts[1:] {
-		if p == "" {
-			continue
+		v := ""
+		hasValue := l.at("=")
+		if hasValue {
+			l.pos++
+			if v, err = l.token(",", "!!"); err != nil {
+				return fail(err)
+			}
 		}
-		n, v, _ := strings.Cut(p, "=")
-		s.Options = append(s.Options, Option{strings.ToLower(unquote(n)), unquote(v)})
+		if n == "" && !hasValue {
+			continue // "a,,b" and a trailing comma: socat skips them
+		}
+		opts = append(opts, Option{Name: n, Value: v})
 	}
-	if err := validate(in, &s); err != nil {
+	in := text()
+	if in == "" {
+		return Spec{}, &Error{Input: l.in, Token: l.in, Msg: "empty address in", Socat: "empty address"}
+	}
+	canon, entries := lookupType(keyword)
+	var s Spec
+	if kind, ok := extensions[canon]; ok {
+		s.Kind = kind
+		if len(args) != len(params[kind]) {
+			return Spec{}, &Error{Input: in, Token: in, Msg: fmt.Sprintf("%s wants %d parameter(s) in", kind, len(params[kind])),
+				Hint: Usage(keyword), Socat: fmt.Sprintf("%s: wrong number of parameters (%d instead of %d)", keyword, len(args), len(params[kind]))}
+		}
+	} else {
+		shown := keyword // socat names the type as it was typed
+		if len(entries) == 0 {
+			switch {
+			case keyword != "" && strings.Trim(keyword, "0123456789") == "":
+				canon, args, shown = "fd", append([]string{keyword}, args...), "FD"
+			case strings.Contains(keyword, "/"):
+				canon, args, shown = "gopen", append([]string{keyword}, args...), "GOPEN"
+			}
+			_, entries = lookupType(canon)
+		}
+		why, isRefused := refused[canon]
+		if len(entries) == 0 && !isRefused {
+			return Spec{}, &Error{Input: in, Token: keyword, Msg: "unknown address type", Hint: suggestAs(keyword, Kinds()),
+				Socat: fmt.Sprintf("unknown device/address %q", keyword)}
+		}
+		if isRefused {
+			return Spec{}, &Error{Input: in, Token: keyword, Msg: "address type not supported:", Hint: why,
+				Socat: fmt.Sprintf("address type %q is not supported: %s", keyword, why)}
+		}
+		entry, ok := entryFor(entries, len(args))
+		if canon == "system" && len(args) > 1 {
+			// socat runs "echo a" of SYSTEM:echo a:b; sockit keeps the
+			// colon (CommandFor joins the parameters again).
+			entry, ok = entries[0], true
+		}
+		if !ok {
+			want := len(entries[0].params)
+			got := len(args)
+			switch canon {
+			case "create", "gopen", "open":
+				got++ // socat 1.7.4 counts the type name too for these
+			}
+			return Spec{}, &Error{Input: in, Token: in, Msg: fmt.Sprintf("%s wants %d parameter(s) in", strings.ToUpper(shown), want),
+				Hint: Usage(shown), Socat: fmt.Sprintf("%s: wrong number of parameters (%d instead of %d)", shown, got, want)}
+		}
+		k := kindOf[canon]
+		s.Kind = k.kind
+		switch k.family {
+		case "4":
+			s.Options = append(s.Options, Option{"pf", "ip4"})
+		case "6":
+			s.Options = append(s.Options, Option{"pf", "ip6"})
+		case "abstract":
+			s.Options = append(s.Options, Option{"abstract", ""})
+		}
+		if err := p.checkGroups(in, entry, opts); err != nil {
+			return Spec{}, err
+		}
+	}
+	s.Args = args
+	for _, o := range opts {
+		s.Options = append(s.Options, Option{strings.ToLower(o.Name), o.Value})
+	}
+	if err := validate(in, &s, p.AnyGroup); err != nil {
 		return Spec{}, err
 	}
 	return s, nil
+}
+
+// suggestAs is suggest with the answer in the case of the question.
+func suggestAs(s string, candidates []string) string {
+	h := suggest(s, candidates)
+	if h != "" && s == strings.ToUpper(s) {
+		h = "did you mean " + strings.ToUpper(strings.TrimPrefix(h, "did you mean "))
+		h = strings.TrimSuffix(h, "?") + "?"
+	}
+	return h
+}
+
+// entryFor picks the entry of an address type that takes n parameters.
+func entryFor(entries []socatAddr, n int) (socatAddr, bool) {
+	for _, e := range entries {
+		need, opt := 0, 0
+		for _, p := range e.params {
+			if p.optional {
+				opt++
+			} else {
+				need++
+			}
+		}
+		if n >= need && n <= need+opt {
+			return e, true
+		}
+	}
+	return socatAddr{}, false
+}
+
+// checkGroups refuses an option that socat knows but does not allow with
+// the address type, in socat's words, unless AnyGroup is set.
+func (p Parser) checkGroups(in string, a socatAddr, opts []Option) error {
+	if p.AnyGroup {
+		return nil
+	}
+	for _, o := range opts {
+		so, ok := socatOpts[canonicalOption(o.Name)]
+		if !ok || inGroups(so.groups, a.groups) {
+			continue
+		}
+		return &Error{Input: in, Token: o.Name, Msg: fmt.Sprintf("option does not apply to %s:", strings.ToUpper(a.name)),
+			Hint:  "its groups are " + so.groups + ", the address's " + a.groups,
+			Socat: fmt.Sprintf("parseopts_table(): option %q not supported with this address type", o.Name)}
+	}
+	return nil
 }
 
 // String returns the spec in socat syntax; Parse reads it back to an equal Spec.
@@ -236,98 +353,33 @@ func (s Spec) String() string {
 			b.WriteString(quote(o.Value))
 		}
 	}
+	if s.Writer != nil {
+		b.WriteString("!!")
+		b.WriteString(s.Writer.String())
+	}
 	return b.String()
 }
 
+// quote returns s as one token: as it is when nothing in it is special,
+// else in hard quotes with socat's escapes.
 func quote(s string) string {
-	if s != "" && !strings.ContainsAny(s, `:,='"\[]`) {
+	if s != "" && !strings.ContainsAny(s, `:,='"\[](){}!`+"\a\b\f\n\r\t\v") {
 		return s
 	}
 	var b strings.Builder
 	b.WriteByte('\'')
 	for _, c := range []byte(s) {
-		if c == '\'' || c == '\\' {
+		switch c {
+		case '\'', '\\':
 			b.WriteByte('\\')
-		}
-		b.WriteByte(c)
-	}
-	b.WriteByte('\'')
-	return b.String()
-}
-
-// unquote removes quotes and backslash escapes.
-func unquote(s string) string {
-	var b strings.Builder
-	var q byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\\' && i+1 < len(s):
-			i++
-			b.WriteByte(s[i])
-		case q != 0 && c == q:
-			q = 0
-		case q == 0 && (c == '\'' || c == '"'):
-			q = c
+			b.WriteByte(c)
+		case '\a', '\b', '\f', '\n', '\r', '\t', '\v':
+			b.WriteByte('\\')
+			b.WriteByte("abfnrtv"[strings.IndexByte("\a\b\f\n\r\t\v", c)])
 		default:
 			b.WriteByte(c)
 		}
 	}
+	b.WriteByte('\'')
 	return b.String()
-}
-
-// scan calls f with the index of every top-level byte (outside quotes,
-// brackets and escapes) until f returns false.
-func scan(s string, f func(i int) bool) {
-	var q byte
-	depth := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\\':
-			i++
-		case q != 0:
-			if c == q {
-				q = 0
-			}
-		case c == '\'' || c == '"':
-			q = c
-		case c == '[':
-			depth++
-		case c == ']' && depth > 0:
-			depth--
-		case depth == 0:
-			if !f(i) {
-				return
-			}
-		}
-	}
-}
-
-func indexTop(s string, sep byte) int {
-	at := -1
-	scan(s, func(i int) bool {
-		if s[i] == sep {
-			at = i
-			return false
-		}
-		return true
-	})
-	return at
-}
-
-func split(s string, sep byte) []string { return splitN(s, sep, -1) }
-
-// splitN splits at top-level seps into at most n parts (n < 0: all).
-func splitN(s string, sep byte, n int) []string {
-	var out []string
-	from := 0
-	scan(s, func(i int) bool {
-		if s[i] == sep && (n < 0 || len(out) < n-1) {
-			out = append(out, s[from:i])
-			from = i + 1
-		}
-		return true
-	})
-	return append(out, s[from:])
 }

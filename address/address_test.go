@@ -23,7 +23,7 @@ func TestParse(t *testing.T) {
 		{"UDP-RECVFROM:53,fork,max-children=4", Spec{Kind: UDPRecvfrom, Args: []string{"53"}, Options: []Option{{"fork", ""}, {"max-children", "4"}}}},
 		{"TCP:h:1,connect-timeout=1.5,retry=3,interval=200ms,rcvbuf=64k", Spec{Kind: TCP, Args: []string{"h", "1"},
 			Options: []Option{{"connect-timeout", "1.5"}, {"retry", "3"}, {"interval", "200ms"}, {"rcvbuf", "64k"}}}},
-		{"SYSTEM:echo a:b", Spec{Kind: System, Args: []string{"echo a:b"}}},
+		{"SYSTEM:echo a:b", Spec{Kind: System, Args: []string{"echo a", "b"}}},
 		{"ABSTRACT-LISTEN:name", Spec{Kind: UnixListen, Args: []string{"name"}, Options: []Option{{"abstract", ""}}}},
 	}
 	for _, tt := range tests {
@@ -53,10 +53,9 @@ func TestParseErrorsPoint(t *testing.T) {
 		{"TCP-LISTEN:1,max-children=-2", `bad value in "max-children=-2"`},
 		{"UNIX-LISTEN:/x,mode=999", `want an octal mode`},
 		{"TCP:onlyhost", `TCP wants 2 parameter(s) in "TCP:onlyhost" (TCP:<host>:<port>)`},
-		{"SCTP-LISTEN:80", `address type not supported yet: "SCTP-LISTEN" (sockit has no SCTP addresses yet)`},
+		{"SCTP-LISTEN:80", `address type not supported: "SCTP-LISTEN" (sockit has no SCTP`},
 		{"SOCKS5:proxy:443", `SOCKS5 wants 3 parameter(s) in "SOCKS5:proxy:443" (SOCKS5:<socks-server>:<host>:<port>)`},
-		{"TCP:h:1,verify=0", `option does not apply to TCP: "verify" (it applies to OPENSSL, OPENSSL-LISTEN)`},
-		{"OPENSSL:h:443,method=TLS1", `option not supported: "method"`},
+		{"TCP:h:1,verify=0", `option does not apply to TCP-CONNECT: "verify" (its groups are OPENSSL`},
 		{"FROB:1", `unknown address type "FROB"`},
 	}
 	for _, tt := range tests {
@@ -76,7 +75,9 @@ func TestParseErrors(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"TCP:a:1", "tcp6:[::1]:80,bind=x", "EXEC:'a b',pty", `UNIX:/x\,y`, "-"} {
+	for _, s := range []string{"TCP:a:1", "tcp6:[::1]:80,bind=x", "EXEC:'a b',pty", `UNIX:/x\,y`, "-",
+		"stdin!!stdout", "-!!-", "0!!1", "pipe:x!!pipe:y", "udp:h:1!!udp:h:2", `exec:'echo (,)[,]{,}","([),])hugo'`,
+		`create:"a'b'c"`, `/tmp/x,append`, `3`, `create:a\n\0b`, `open:[a:b]!!create:{c,d}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
@@ -96,6 +97,10 @@ func FuzzParse(f *testing.F) {
 
 // normalize treats nil and empty slices alike.
 func normalize(s Spec) Spec {
+	if s.Writer != nil {
+		w := normalize(*s.Writer)
+		s.Writer = &w
+	}
 	if len(s.Args) == 0 {
 		s.Args = nil
 	}

@@ -44,17 +44,28 @@ var about = map[Kind]string{
 // Usage returns the address head for a type name as socat's -h shows it,
 // such as "TCP-LISTEN:<port>" or "PIPE[:<filename>]".
 func Usage(name string) string {
-	k, ok := kinds[strings.ToUpper(name)]
-	if !ok {
+	canon, entries := lookupType(name)
+	var ps []socatParam
+	switch {
+	case len(entries) > 0:
+		ps = entries[len(entries)-1].params
+		if len(entries) > 1 { // pipe, with or without a file name
+			ps = []socatParam{{ps[0].name, true}}
+		}
+	case extensions[canon] != "":
+		for _, p := range params[extensions[canon]] {
+			ps = append(ps, socatParam{name: p})
+		}
+	default:
 		return ""
 	}
 	var b strings.Builder
 	b.WriteString(strings.ToUpper(name))
-	for _, p := range params[k.kind] {
-		if k.params == optional {
-			fmt.Fprintf(&b, "[:<%s>]", p)
+	for _, p := range ps {
+		if p.optional {
+			fmt.Fprintf(&b, "[:<%s>]", p.name)
 		} else {
-			fmt.Fprintf(&b, ":<%s>", p)
+			fmt.Fprintf(&b, ":<%s>", p.name)
 		}
 	}
 	return b.String()

@@ -89,43 +89,75 @@ var options = map[string]optionInfo{
 	"ignoreeof":       {flag, fileKinds, "at end of file, wait for more (tail -f)"},
 }
 
-// aliases maps socat's short option names to sockit's.
-var aliases = map[string]string{
-	"max-children": "max-children", "reuse-addr": "reuseaddr", "so-reuseaddr": "reuseaddr",
-	"so-reuseport": "reuseport", "tcp-nodelay": "nodelay", "so-keepalive": "keepalive",
-	"so-rcvbuf": "rcvbuf", "so-sndbuf": "sndbuf", "protocol-family": "pf", "perm": "mode",
-	"unlink": "unlink-early", "o-append": "append", "o-trunc": "trunc", "sid": "setsid",
-}
+// aliases are names sockit takes beyond socat's own aliases.
+var aliases = map[string]string{"reuse-addr": "reuseaddr", "unlink": "unlink-early"}
 
-// unsupported are socat options sockit knows of but does not offer;
-// they are refused with a reason instead of being ignored.
+// fromSocat maps socat's canonical name of each option sockit has to
+// sockit's name for it ("so-reuseaddr" to "reuseaddr").
+var fromSocat = func() map[string]string {
+	m := map[string]string{}
+	for name := range options {
+		if c := canonicalOption(name); c != name || socatOpts[c] != (socatOpt{}) {
+			m[c] = name
+		}
+	}
+	return m
+}()
+
+// unsupported are socat options sockit knows of but does not offer, with
+// the reason; they are refused by name instead of being ignored.
 var unsupported = map[string]string{
 	"openssl-method": "sockit speaks TLS 1.2 and 1.3 only",
-	"method":         "sockit speaks TLS 1.2 and 1.3 only",
 }
 
-// validate checks every option of s: known, allowed for its kind, and
-// with a well-formed value. It rewrites aliases to canonical names.
-func validate(in string, s *Spec) error {
+// resolveOption finds the option a name means: sockit's name for it and
+// socat's canonical name ("" for sockit's own options).
+func resolveOption(name string) (sockit, socat string) {
+	name = strings.ToLower(name)
+	if a, ok := aliases[name]; ok {
+		name = a
+	}
+	c := canonicalOption(name)
+	if _, ok := socatOpts[c]; !ok {
+		c = ""
+	}
+	if _, ok := options[name]; ok {
+		return name, c
+	}
+	if n, ok := fromSocat[c]; ok {
+		return n, c
+	}
+	return "", c
+}
+
+// validate checks every option of s: known, implemented by sockit for its
+// kind, and with a well-formed value. It rewrites names to sockit's.
+// anyGroup (socat's -g) lets an option through where it does not apply.
+func validate(in string, s *Spec, anyGroup bool) error {
 	for i, o := range s.Options {
-		name := o.Name
-		if a, ok := aliases[name]; ok {
-			name = a
-			s.Options[i].Name = a
-		}
-		info, ok := options[name]
-		if !ok {
-			if why, ok := unsupported[name]; ok {
-				return &Error{Input: in, Token: o.Name, Msg: "option not supported:", Hint: why}
+		name, socatName := resolveOption(o.Name)
+		if name == "" {
+			if socatName == "" {
+				return &Error{Input: in, Token: o.Name, Msg: "unknown option", Hint: suggest(o.Name, optionNames(s.Kind)),
+					Socat: fmt.Sprintf("parseopts_table(): unknown option %q", o.Name)}
 			}
-			return &Error{Input: in, Token: o.Name, Msg: "unknown option", Hint: suggest(name, optionNames(s.Kind))}
+			why, ok := unsupported[socatName]
+			if !ok {
+				why = "sockit does not implement socat's " + socatName + " yet"
+			}
+			return &Error{Input: in, Token: o.Name, Msg: "option not supported:", Hint: why,
+				Socat: fmt.Sprintf("option %q is not supported: %s", o.Name, why)}
 		}
-		if info.kinds != nil && !hasKind(info.kinds, s.Kind) {
+		s.Options[i].Name = name
+		info := options[name]
+		if !anyGroup && info.kinds != nil && !hasKind(info.kinds, s.Kind) {
 			return &Error{Input: in, Token: o.Name, Msg: fmt.Sprintf("option does not apply to %s:", s.Kind),
-				Hint: "it applies to " + kindList(info.kinds)}
+				Hint:  "sockit applies it to " + kindList(info.kinds),
+				Socat: fmt.Sprintf("parseopts_table(): option %q not supported with this address type", o.Name)}
 		}
 		if err := checkValue(info.value, o.Value); err != nil {
-			return &Error{Input: in, Token: o.Name + "=" + o.Value, Msg: "bad value in", Hint: err.Error()}
+			return &Error{Input: in, Token: o.Name + "=" + o.Value, Msg: "bad value in", Hint: err.Error(),
+				Socat: fmt.Sprintf("parseopts(): bad value of option %q: %v", o.Name+"="+o.Value, err)}
 		}
 	}
 	return nil

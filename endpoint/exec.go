@@ -3,6 +3,7 @@ package endpoint
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -32,13 +33,16 @@ type Command struct {
 	// the terminal options in Spec (raw, echo).
 	PTY  bool
 	Spec address.Spec
+
+	err error // why an EXEC command line could not be split
 }
 
 // CommandFor returns the command an EXEC or SYSTEM address names.
 func CommandFor(s address.Spec) Command {
-	c := Command{Argv: ParseCommand(s.Arg(0)), Setsid: on(s, "setsid"), PTY: on(s, "pty"), Spec: s}
+	argv, err := address.SplitCommand(s.Arg(0))
+	c := Command{Argv: argv, Setsid: on(s, "setsid"), PTY: on(s, "pty"), Spec: s, err: err}
 	if s.Kind == address.System {
-		c.Argv, c.Shell = []string{s.Arg(0)}, true
+		c.Argv, c.Shell = []string{strings.Join(s.Args, ":")}, true
 	}
 	return c
 }
@@ -47,6 +51,9 @@ func CommandFor(s address.Spec) Command {
 // conn: CloseWrite closes the child's stdin, and Close closes both pipes
 // and waits for the child (ctx ending kills it).
 func (c Command) Open(ctx context.Context) (stream.Conn, error) {
+	if c.err != nil {
+		return nil, fmt.Errorf("exec %q: %w", c.Spec.Arg(0), c.err)
+	}
 	if len(c.Argv) == 0 {
 		return nil, errors.New("exec: no command")
 	}
