@@ -43,23 +43,16 @@ const (
 	OpenSSL       Kind = "OPENSSL"
 	OpenSSLListen Kind = "OPENSSL-LISTEN"
 	// socat's types beyond the core.
-	Stderr         Kind = "STDERR"
-	FD             Kind = "FD"
-	UDPRecv        Kind = "UDP-RECV"
-	UDPDatagram    Kind = "UDP-DATAGRAM"
-	UnixRecv       Kind = "UNIX-RECV"
-	UnixClient     Kind = "UNIX-CLIENT"
-	IPSendto       Kind = "IP-SENDTO"
-	IPRecvfrom     Kind = "IP-RECVFROM"
-	IPRecv         Kind = "IP-RECV"
-	IPDatagram     Kind = "IP-DATAGRAM"
-	SocketConnect  Kind = "SOCKET-CONNECT"
-	SocketListen   Kind = "SOCKET-LISTEN"
-	SocketSendto   Kind = "SOCKET-SENDTO"
-	SocketRecvfrom Kind = "SOCKET-RECVFROM"
-	SocketRecv     Kind = "SOCKET-RECV"
-	SocketDatagram Kind = "SOCKET-DATAGRAM"
-	TUN            Kind = "TUN"
+	Stderr      Kind = "STDERR"
+	FD          Kind = "FD"
+	UDPRecv     Kind = "UDP-RECV"
+	UDPDatagram Kind = "UDP-DATAGRAM"
+	UnixRecv    Kind = "UNIX-RECV"
+	UnixClient  Kind = "UNIX-CLIENT"
+	IPSendto    Kind = "IP-SENDTO"
+	IPRecvfrom  Kind = "IP-RECVFROM"
+	IPRecv      Kind = "IP-RECV"
+	IPDatagram  Kind = "IP-DATAGRAM"
 )
 
 // Kinds lists the address type names Parse accepts: socat's types and
@@ -244,8 +237,12 @@ func (p Parser) single(l *lexer) (Spec, error) {
 		}
 		why, isRefused := refused[canon]
 		if len(entries) == 0 && !isRefused {
-			return Spec{}, &Error{Input: in, Token: keyword, Msg: "unknown address type", Hint: suggestAs(keyword, Kinds()),
-				Socat: fmt.Sprintf("unknown device/address %q", keyword)}
+			hint := suggestAs(keyword, Kinds())
+			msg := fmt.Sprintf("unknown device/address %q", keyword)
+			if hint != "" {
+				msg += " (" + hint + ")"
+			}
+			return Spec{}, &Error{Input: in, Token: keyword, Msg: "unknown address type", Hint: hint, Socat: msg}
 		}
 		if isRefused {
 			return Spec{}, &Error{Input: in, Token: keyword, Msg: "address type not supported:", Hint: why,

@@ -52,10 +52,6 @@ var kindOf = map[string]struct {
 	"open": {File, ""}, "create": {Create, ""}, "gopen": {Gopen, ""}, "pipe": {Pipe, ""}, "pty": {PTY, ""},
 	"socks4": {Socks4, ""}, "socks4a": {Socks4A, ""}, "proxy": {Proxy, ""},
 	"openssl": {OpenSSL, ""}, "openssl-listen": {OpenSSLListen, ""},
-	"socket-connect": {SocketConnect, ""}, "socket-listen": {SocketListen, ""},
-	"socket-sendto": {SocketSendto, ""}, "socket-recvfrom": {SocketRecvfrom, ""},
-	"socket-recv": {SocketRecv, ""}, "socket-datagram": {SocketDatagram, ""},
-	"tun": {TUN, ""},
 }
 
 // refused are socat address types sockit does not open, with the reason.
@@ -73,6 +69,13 @@ var refused = map[string]string{
 	"vsock-connect":       "sockit has no VSOCK addresses (no virtual machine sockets to test them on)",
 	"vsock-listen":        "sockit has no VSOCK addresses (no virtual machine sockets to test them on)",
 	"interface":           "sockit has no INTERFACE (raw packet) addresses; use tshark to watch an interface",
+	"socket-connect":      "sockit has no generic SOCKET-* addresses yet; use the typed address (TCP, UNIX-CONNECT, ...)",
+	"socket-listen":       "sockit has no generic SOCKET-* addresses yet; use the typed address (TCP-LISTEN, UNIX-LISTEN, ...)",
+	"socket-sendto":       "sockit has no generic SOCKET-* addresses yet; use the typed address (UDP-SENDTO, UNIX-SENDTO, ...)",
+	"socket-recvfrom":     "sockit has no generic SOCKET-* addresses yet; use the typed address (UDP-RECVFROM, ...)",
+	"socket-recv":         "sockit has no generic SOCKET-* addresses yet; use the typed address (UDP-RECV, UNIX-RECV, ...)",
+	"socket-datagram":     "sockit has no generic SOCKET-* addresses yet; use the typed address (UDP-DATAGRAM, ...)",
+	"tun":                 "sockit has no TUN addresses yet",
 	// Types of socat 1.8 and of other builds, refused by name too.
 	"readline":      "READLINE is not supported: sockit has no line editor; use rlwrap sockit relay - ...",
 	"posixmq-read":  "sockit has no POSIX message queue addresses",
@@ -146,4 +149,92 @@ func inGroups(optGroups, addrGroups string) bool {
 		}
 	}
 	return false
+}
+
+// TypeInfo describes one address type, for help texts and -V.
+type TypeInfo struct {
+	Name    string   // socat's name for it, lower case ("tcp-listen")
+	Usage   string   // its head as socat's -h shows it ("tcp-listen:<port>")
+	Groups  string   // socat's option groups ("FD,SOCKET,LISTEN,...")
+	Aliases []string // its other names ("tcp-l")
+	Refused string   // why sockit does not open it; "" when it does
+}
+
+// Types lists socat's address types in socat's -h order, then sockit's
+// own, with whether sockit opens each.
+func Types() []TypeInfo {
+	aliases := map[string][]string{}
+	for a, to := range socatAddrAliases {
+		aliases[to] = append(aliases[to], a)
+	}
+	var out []TypeInfo
+	for _, a := range socatAddrs {
+		if len(out) > 0 && out[len(out)-1].Name == a.name {
+			continue
+		}
+		sort.Strings(aliases[a.name])
+		out = append(out, TypeInfo{Name: a.name, Usage: strings.ToLower(Usage(a.name)), Groups: a.groups,
+			Aliases: aliases[a.name], Refused: refused[a.name]})
+	}
+	var ext []string
+	for e := range extensions {
+		ext = append(ext, e)
+	}
+	sort.Strings(ext)
+	for _, e := range ext {
+		out = append(out, TypeInfo{Name: e, Usage: strings.ToLower(Usage(e))})
+	}
+	return out
+}
+
+// Supported reports whether sockit opens the address type of this name
+// (any alias).
+func Supported(name string) bool {
+	canon, entries := lookupType(name)
+	if _, ok := extensions[canon]; ok {
+		return true
+	}
+	_, isRefused := refused[canon]
+	return len(entries) > 0 && !isRefused
+}
+
+// OptionInfo describes one address option sockit takes.
+type OptionInfo struct {
+	Name               string   // socat's name for it, or sockit's for its own
+	Groups, Phase, Typ string   // socat's; "" for sockit's own options
+	Aliases            []string // every other name it is known by
+	Help               string
+}
+
+// Options lists the options sockit takes, by name.
+func Options() []OptionInfo {
+	var out []OptionInfo
+	for name, info := range options {
+		canon := canonicalOption(name)
+		so, isSocat := socatOpts[canon]
+		if !isSocat {
+			canon = name
+		}
+		oi := OptionInfo{Name: canon, Groups: so.groups, Phase: so.phase, Typ: so.typ, Help: info.help}
+		for a, to := range socatOptAliases {
+			if to == canon {
+				oi.Aliases = append(oi.Aliases, a)
+			}
+		}
+		for a, to := range aliases {
+			if to == name {
+				oi.Aliases = append(oi.Aliases, a)
+			}
+		}
+		sort.Strings(oi.Aliases)
+		out = append(out, oi)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// OptionSupported reports whether sockit takes the option of this name.
+func OptionSupported(name string) bool {
+	n, _ := resolveOption(name)
+	return n != ""
 }

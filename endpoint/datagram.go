@@ -115,6 +115,16 @@ func connectTo(s syscall.Conn, peer net.Addr) error {
 			copy(sa6.Addr[:], a.IP.To16())
 			sa = sa6
 		}
+	case *net.IPAddr:
+		if ip4 := a.IP.To4(); ip4 != nil {
+			sa4 := &unix.SockaddrInet4{}
+			copy(sa4.Addr[:], ip4)
+			sa = sa4
+		} else {
+			sa6 := &unix.SockaddrInet6{}
+			copy(sa6.Addr[:], a.IP.To16())
+			sa = sa6
+		}
 	case *net.UnixAddr:
 		if a == nil || a.Name == "" {
 			return errNoReturnAddress

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 
 	"github.com/sockit/sockit/address"
@@ -25,6 +26,9 @@ type Listener interface {
 // at once; sockets honour connect-timeout (per attempt), retry, forever
 // and interval.
 func Dial(ctx context.Context, s address.Spec) (stream.Conn, error) {
+	if s.Writer != nil {
+		return dialDual(ctx, s)
+	}
 	var dial func(context.Context) (stream.Conn, error)
 	switch s.Kind {
 	case address.TCP:
@@ -39,6 +43,16 @@ func Dial(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		dial = func(ctx context.Context) (stream.Conn, error) { return dialUnix(ctx, s) }
 	case address.UnixSendto:
 		dial = func(context.Context) (stream.Conn, error) { return dialUnixgram(s) }
+	case address.UnixClient:
+		dial = func(ctx context.Context) (stream.Conn, error) { return dialUnixClient(ctx, s) }
+	case address.UDPRecv, address.UDPDatagram, address.UnixRecv, address.IPSendto, address.IPDatagram, address.IPRecv:
+		return openPacket(ctx, s)
+	case address.FD:
+		return openFD(s)
+	case address.Stdio, address.Stdin, address.Stdout:
+		return StdioFor(s.Kind, os.Stdin, os.Stdout), nil
+	case address.Stderr:
+		return StdioFor(address.Stdout, nil, os.Stderr), nil
 	case address.File, address.Create, address.Gopen, address.Pipe:
 		return openFile(ctx, s)
 	case address.Exec, address.System:
@@ -61,6 +75,22 @@ func Dial(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		}
 	}
 	return withRetry(ctx, s, dial)
+}
+
+// dialDual opens both halves of socat's "A!!B": A to read, B to write.
+func dialDual(ctx context.Context, s address.Spec) (stream.Conn, error) {
+	w := *s.Writer
+	s.Writer = nil
+	r, err := Dial(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	wc, err := Dial(ctx, w)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return &stream.Dual{R: r, W: wc}, nil
 }
 
 // Listen binds the endpoint s names. With the range option, peers
@@ -112,6 +142,8 @@ func listen(ctx context.Context, s address.Spec) (Listener, error) {
 		return listenUnix(ctx, s)
 	case address.UnixRecvfrom:
 		return listenUnixgram(s)
+	case address.IPRecvfrom:
+		return listenIPRecvfrom(s)
 	}
 	return nil, fmt.Errorf("%s: cannot listen", s.Kind)
 }

@@ -43,6 +43,10 @@ const (
 type Options struct {
 	// Direction limits the flow; default Both.
 	Direction Direction
+	// Discard, with Direction AToB, reads b and throws its bytes away
+	// (ncat's --send-only still reads the socket); without it b is not
+	// read at all, as with socat's -u.
+	Discard bool
 	// NoShutdown keeps the write half open on EOF (ncat --no-shutdown).
 	NoShutdown bool
 	// Idle ends the session with ErrIdle when no byte moves either way
@@ -128,7 +132,9 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 		run(false, a, b, false)
 	case opt.Direction == AToB:
 		run(true, b, a, opt.CRLF)
-		go io.Copy(io.Discard, readerOf(b)) //nolint:errcheck // discarded by design
+		if opt.Discard {
+			go io.Copy(io.Discard, readerOf(b)) //nolint:errcheck // discarded by design
+		}
 	case opt.Direction == BToA:
 		run(false, a, b, false)
 	}

@@ -58,6 +58,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if errors.Is(err, errHelp) {
 		return 0
 	}
+	if errors.Is(err, errReported) {
+		return 1 // the relay logged it in its own shape; socat exits 1 on any error
+	}
 	if errors.Is(err, errNoneOpen) {
 		return 1 // a scan's answer, not a failure to report
 	}

@@ -175,7 +175,7 @@ func (s *session) relayOptions() relay.Options {
 	opt := relay.Options{NoShutdown: s.o.noShutdown, Idle: s.o.idle, CRLF: s.o.crlf, Delay: s.o.delay, Tap: s.tap}
 	switch {
 	case s.o.sendOnly:
-		opt.Direction = relay.AToB
+		opt.Direction, opt.Discard = relay.AToB, true
 	case s.o.recvOnly:
 		opt.Direction = relay.BToA
 	}

@@ -8,11 +8,13 @@ import (
 	"io/fs"
 	"net"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/endpoint"
@@ -27,21 +29,33 @@ const socatLinger = 500 * time.Millisecond
 
 // relayFlags are the global options of `sockit relay` and of socat.
 type relayFlags struct {
-	debug        int
-	text, hex    bool // -v, -x
-	toB, toA     bool // -u, -U
-	linger, idle time.Duration
-	lingerSet    bool
-	logFile      string
-	family       string // "4" or "6" from -4/-6
-	version      bool
-	help         int // -h 1, -hh 2, -hhh 3
-	explain      bool
-	args         []string
+	debug          int
+	text, hex      bool // -v, -x
+	toB, toA       bool // -u, -U
+	linger, idle   time.Duration
+	lingerSet      bool
+	logFile        string // -lf
+	syslog, mixed  bool   // -ly, -lm
+	facility       string // -ly[facility], -lm[facility]
+	progName       string // -lp
+	micro          bool   // -lu
+	hostName       bool   // -lh
+	filan          bool   // -D
+	anyGroup       bool   // -g
+	lock           string // -L, or -W with waitLock
+	waitLock       bool
+	rawToB, rawToA string // -r, -R
+	sloppy         bool   // -s
+	family         string // "4" or "6" from -4/-6
+	version        bool
+	help           int // -h 1, -hh 2, -hhh 3
+	explain        bool
+	args           []string
 }
 
 // parseRelay reads socat's global options: single-dash, some glued to
-// their value (-dd, -lf/path, -t0.5), and stops at the first address.
+// their value (-dd, -lf/path, -t0.5, -lpNAME) and some taking the next
+// word when not, and stops at the first address.
 func parseRelay(argv []string) (*relayFlags, error) {
 	o := &relayFlags{}
 	value := func(i *int, a, name string) (string, error) {
@@ -72,7 +86,7 @@ func parseRelay(argv []string) (*relayFlags, error) {
 			i++
 			break
 		}
-		if a == "-" || !strings.HasPrefix(a, "-") {
+		if a == "-" || !strings.HasPrefix(a, "-") || strings.HasPrefix(a, "-!!") {
 			break
 		}
 		var err error
@@ -81,14 +95,16 @@ func parseRelay(argv []string) (*relayFlags, error) {
 			o.version = true
 		case a == "-h" || a == "-?" || a == "--help":
 			o.help = 1
-		case a == "-hh":
+		case a == "-hh" || a == "-??":
 			o.help = 2
-		case a == "-hhh":
+		case a == "-hhh" || a == "-???":
 			o.help = 3
 		case a == "--explain":
 			o.explain = true
 		case strings.Trim(a, "-d") == "" && strings.HasPrefix(a, "-d"):
 			o.debug += len(a) - 1
+		case a == "-D":
+			o.filan = true
 		case a == "-v":
 			o.text = true
 		case a == "-x":
@@ -97,6 +113,10 @@ func parseRelay(argv []string) (*relayFlags, error) {
 			o.toB = true
 		case a == "-U":
 			o.toA = true
+		case a == "-g":
+			o.anyGroup = true
+		case a == "-s":
+			o.sloppy = true
 		case a == "-4" || a == "-6":
 			o.family = a[1:]
 		case strings.HasPrefix(a, "-t"):
@@ -113,7 +133,25 @@ func parseRelay(argv []string) (*relayFlags, error) {
 			}
 		case strings.HasPrefix(a, "-lf"):
 			o.logFile, err = value(&i, a, "-lf")
+		case strings.HasPrefix(a, "-lp"):
+			o.progName, err = value(&i, a, "-lp")
 		case a == "-ls":
+			o.syslog, o.mixed, o.logFile = false, false, ""
+		case strings.HasPrefix(a, "-ly"):
+			o.syslog, o.facility = true, a[3:]
+		case strings.HasPrefix(a, "-lm"):
+			o.mixed, o.facility = true, a[3:]
+		case a == "-lu":
+			o.micro = true
+		case a == "-lh":
+			o.hostName = true
+		case strings.HasPrefix(a, "-L"), strings.HasPrefix(a, "-W"):
+			o.waitLock = a[1] == 'W'
+			o.lock, err = value(&i, a, a[:2])
+		case strings.HasPrefix(a, "-r"):
+			o.rawToB, err = value(&i, a, "-r")
+		case strings.HasPrefix(a, "-R"):
+			o.rawToA, err = value(&i, a, "-R")
 		default:
 			err = usagef("unknown option %q", a)
 		}
@@ -134,9 +172,12 @@ type relaySession struct {
 	o        *relayFlags
 	socat    bool
 	datagram bool // an address is UDP or Unix datagram: EOF may never come
-	log      io.Writer
+	log      *relayLog
 	tap      func(toB bool, p []byte)
 }
+
+// errReported is an error the relay has already logged in its own shape.
+var errReported = errors.New("error reported")
 
 // relay is `sockit relay [options] ADDRESS ADDRESS`, and socat's command
 // line when invoked as socat.
@@ -145,7 +186,70 @@ func (r *runner) relay(ctx context.Context, argv []string, socat bool) error {
 	if err != nil {
 		return err
 	}
-	s := &relaySession{r: r, o: o, socat: socat, log: r.stderr}
+	log, err := newRelayLog(r, o, socat)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	s := &relaySession{r: r, o: o, socat: socat, log: log}
+	err = s.run(ctx)
+	if err == nil || errors.Is(err, errHelp) || ctx.Err() != nil {
+		return err
+	}
+	var ue *usageError
+	if !socat && errors.As(err, &ue) {
+		return err
+	}
+	msg := err.Error()
+	if socat {
+		msg = socatErrorText(err)
+	}
+	s.log.line('E', msg)
+	return errReported
+}
+
+// socatErrorText words a system error as socat does, naming the call and
+// giving strerror's text, which scripts grep: "connect(AF=2
+// 127.0.0.1:1): Connection refused", "open(\"/x\"): No such file or
+// directory".
+func socatErrorText(err error) string {
+	strerror := func(e error) string {
+		var errno syscall.Errno
+		if errors.As(e, &errno) {
+			return capitalize(errno.Error())
+		}
+		return e.Error()
+	}
+	var op *net.OpError
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &op) && op.Addr != nil:
+		call := map[string]string{"dial": "connect", "listen": "bind", "read": "read", "write": "write"}[op.Op]
+		if call == "" {
+			call = op.Op
+		}
+		af := unix.AF_INET
+		switch a := op.Addr.(type) {
+		case *net.UnixAddr:
+			return fmt.Sprintf("%s(AF=%d %q): %s", call, unix.AF_UNIX, a.Name, strerror(op.Err))
+		case *net.TCPAddr:
+			if a.IP.To4() == nil {
+				af = unix.AF_INET6
+			}
+		case *net.UDPAddr:
+			if a.IP.To4() == nil {
+				af = unix.AF_INET6
+			}
+		}
+		return fmt.Sprintf("%s(AF=%d %s): %s", call, af, op.Addr, strerror(op.Err))
+	case errors.As(err, &pe):
+		return fmt.Sprintf("%s(%q): %s", pe.Op, pe.Path, strerror(pe.Err))
+	}
+	return err.Error()
+}
+
+func (s *relaySession) run(ctx context.Context) error {
+	o, r := s.o, s.r
 	switch {
 	case o.version:
 		s.printVersion()
@@ -157,7 +261,7 @@ func (r *runner) relay(ctx context.Context, argv []string, socat bool) error {
 		if len(o.args) != 1 {
 			return usagef("--explain wants one address, got %d", len(o.args))
 		}
-		sp, err := address.Parse(o.args[0])
+		sp, err := address.Parser{AnyGroup: o.anyGroup}.Parse(o.args[0])
 		if err != nil {
 			return usagef("%v", err)
 		}
@@ -165,34 +269,39 @@ func (r *runner) relay(ctx context.Context, argv []string, socat bool) error {
 		return nil
 	}
 	if len(o.args) != 2 {
+		if s.socat {
+			return fmt.Errorf("exactly 2 addresses required (there are %d); use option \"-h\" for help", len(o.args))
+		}
 		return usagef("relay wants exactly two addresses, got %d", len(o.args))
 	}
 	var specs [2]address.Spec
 	for i, in := range o.args {
-		sp, err := address.Parse(in)
+		sp, err := address.Parser{AnyGroup: o.anyGroup}.Parse(in)
 		if err != nil {
-			if socat {
+			if s.socat {
 				return socatParseError(err)
 			}
 			return usagef("%v", err)
 		}
-		if _, ok := sp.Opt("pf"); !ok && o.family != "" && ipKind(sp.Kind) {
-			sp.Options = append(sp.Options, address.Option{Name: "pf", Value: "ip" + o.family})
+		for h := &sp; h != nil; h = h.Writer {
+			if _, ok := h.Opt("pf"); !ok && o.family != "" && ipKind(h.Kind) {
+				h.Options = append(h.Options, address.Option{Name: "pf", Value: "ip" + o.family})
+			}
 		}
 		specs[i] = sp
 	}
-	if o.logFile != "" {
-		f, err := os.OpenFile(o.logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if o.lock != "" {
+		unlock, err := takeLock(ctx, o.lock, o.waitLock)
 		if err != nil {
-			return fmt.Errorf("log file: %w", err)
+			return err
 		}
-		defer f.Close()
-		s.log = f
+		defer unlock()
 	}
-	if o.text || o.hex {
-		l := &tap.SocatLog{W: s.log, Text: o.text, Hex: o.hex}
-		s.tap = l.Chunk
+	taps, err := s.taps()
+	if err != nil {
+		return err
 	}
+	defer taps.Close()
 	a, b := specs[0], specs[1]
 	s.datagram = datagramKind(a.Kind) || datagramKind(b.Kind)
 	switch {
@@ -213,18 +322,72 @@ func (r *runner) relay(ctx context.Context, argv []string, socat bool) error {
 	return s.join(ctx, ca, cb)
 }
 
+// taps sets up -v, -x, -r and -R, which see every chunk; the returned
+// closer closes the raw dump files.
+func (s *relaySession) taps() (io.Closer, error) {
+	var fs []func(toB bool, p []byte)
+	var files closers
+	if s.o.text || s.o.hex {
+		l := &tap.SocatLog{W: s.log.w, Text: s.o.text, Hex: s.o.hex}
+		fs = append(fs, l.Chunk)
+	}
+	for _, d := range []struct {
+		path string
+		toB  bool
+	}{{s.o.rawToB, true}, {s.o.rawToA, false}} {
+		if d.path == "" {
+			continue
+		}
+		f, err := os.OpenFile(d.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o664)
+		if err != nil {
+			files.Close()
+			return nil, fmt.Errorf("raw dump: %w", err)
+		}
+		files = append(files, f)
+		var mu sync.Mutex
+		fs = append(fs, func(toB bool, p []byte) {
+			if toB == d.toB {
+				mu.Lock()
+				f.Write(p) //nolint:errcheck // a dump that cannot be written does not stop the session
+				mu.Unlock()
+			}
+		})
+	}
+	if len(fs) > 0 {
+		s.tap = func(toB bool, p []byte) {
+			for _, f := range fs {
+				f(toB, p)
+			}
+		}
+	}
+	return files, nil
+}
+
+// closers closes every file it holds.
+type closers []*os.File
+
+func (c closers) Close() error {
+	for _, f := range c {
+		f.Close()
+	}
+	return nil
+}
+
 // serve listens on l and joins every accepted conn with a fresh o: one
 // conn, or with fork one goroutine per conn (max-children at once; more
 // wait, as socat's parent waits).
 func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA bool) error {
 	ln, err := endpoint.Listen(ctx, l)
 	if err != nil {
+		if s.socat {
+			return err // socatErrorText words it
+		}
 		return fmt.Errorf("listen %s: %w", l, unwrapOp(err))
 	}
 	defer ln.Close()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
-	s.notice("listening on %s", endpoint.Addr(ln.Addr()))
+	s.log.line('N', fmt.Sprintf("listening on %s", endpoint.Addr(ln.Addr())))
 	_, fork := l.Opt("fork")
 	limit := 0
 	if v, ok := l.Opt("max-children"); ok {
@@ -238,7 +401,7 @@ func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA b
 	defer wg.Wait()
 	for {
 		c, err := accept(ctx, ln, func(err error) {
-			s.logLine('W', fmt.Sprintf("accept: %v; waiting for a session to end", err))
+			s.log.line('W', fmt.Sprintf("accept: %v; waiting for a session to end", err))
 		})
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
@@ -246,10 +409,10 @@ func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA b
 			}
 			return fmt.Errorf("accept: %w", err)
 		}
-		s.notice("accepting connection from %s on %s", endpoint.Addr(c.RemoteAddr()), endpoint.Addr(c.LocalAddr()))
+		s.log.line('N', fmt.Sprintf("accepting connection from %s on %s", endpoint.Addr(c.RemoteAddr()), endpoint.Addr(c.LocalAddr())))
 		if !fork {
 			ln.Close()
-			return s.handle(ctx, c, o, listenIsA)
+			return s.handle(ctx, c, l, o, listenIsA)
 		}
 		if slots != nil {
 			select {
@@ -263,8 +426,8 @@ func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA b
 			if slots != nil {
 				defer func() { <-slots }()
 			}
-			if err := s.handle(ctx, c, o, listenIsA); err != nil && ctx.Err() == nil {
-				s.errorf("%v", err)
+			if err := s.handle(ctx, c, l, o, listenIsA); err != nil && ctx.Err() == nil {
+				s.log.line('E', err.Error())
 			}
 		})
 	}
@@ -272,8 +435,18 @@ func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA b
 
 // handle joins an accepted conn with the other address. A command on the
 // other side gets the socket itself when nothing needs to see the bytes.
-func (s *relaySession) handle(ctx context.Context, c stream.Conn, o address.Spec, listenIsA bool) error {
-	if (o.Kind == address.Exec || o.Kind == address.System) && s.tap == nil && s.o.idle == 0 && !crlf(o) {
+// A dual listening address (A!!B) reads the accepted conn and writes B.
+func (s *relaySession) handle(ctx context.Context, c stream.Conn, l, o address.Spec, listenIsA bool) error {
+	if l.Writer != nil {
+		w, err := s.open(ctx, *l.Writer)
+		if err != nil {
+			c.Close()
+			return err
+		}
+		c = &stream.Dual{R: c, W: w}
+	}
+	if (o.Kind == address.Exec || o.Kind == address.System) && o.Writer == nil && l.Writer == nil &&
+		s.tap == nil && s.o.idle == 0 && !crlf(o) && !s.o.filan {
 		joined, err := serveChild(ctx, s.command(o), c, s.options())
 		if err != nil {
 			return err
@@ -291,21 +464,40 @@ func (s *relaySession) handle(ctx context.Context, c stream.Conn, o address.Spec
 	return s.join(ctx, other, c)
 }
 
-// open opens a non-listening address.
+// open opens a non-listening address; a dual one opens both halves.
 func (s *relaySession) open(ctx context.Context, sp address.Spec) (stream.Conn, error) {
+	if sp.Writer != nil {
+		w := *sp.Writer
+		sp.Writer = nil
+		rc, err := s.open(ctx, sp)
+		if err != nil {
+			return nil, err
+		}
+		wc, err := s.open(ctx, w)
+		if err != nil {
+			rc.Close()
+			return nil, err
+		}
+		return &stream.Dual{R: rc, W: wc}, nil
+	}
 	var c stream.Conn
 	var err error
-	switch sp.Kind {
+	switch kind := stdKind(sp); kind {
 	case address.Stdio, address.Stdin, address.Stdout:
-		c = endpoint.StdioFor(sp.Kind, s.r.stdin, s.r.stdout)
-	case address.Exec, address.System:
-		c, err = s.command(sp).Open(ctx)
+		c = endpoint.StdioFor(kind, s.r.stdin, s.r.stdout)
+	case address.Stderr:
+		c = endpoint.StdioFor(address.Stdout, nil, s.r.stderr)
 	default:
-		c, err = endpoint.Dial(ctx, sp)
+		switch sp.Kind {
+		case address.Exec, address.System:
+			c, err = s.command(sp).Open(ctx)
+		default:
+			c, err = endpoint.Dial(ctx, sp)
+		}
 	}
 	if err != nil {
 		var pe *fs.PathError
-		if errors.As(err, &pe) {
+		if s.socat || errors.As(err, &pe) {
 			return nil, err // "open /path: no such file or directory" says it all
 		}
 		return nil, fmt.Errorf("%s: %w", sp, unwrapOp(err))
@@ -316,6 +508,22 @@ func (s *relaySession) open(ctx context.Context, sp address.Spec) (stream.Conn, 
 	return c, nil
 }
 
+// stdKind maps FD:0, FD:1 and FD:2 to the streams sockit was given, as
+// STDIN, STDOUT and STDERR; any other spec keeps its kind.
+func stdKind(sp address.Spec) address.Kind {
+	if sp.Kind == address.FD && len(sp.Options) == 0 {
+		switch sp.Arg(0) {
+		case "0":
+			return address.Stdin
+		case "1":
+			return address.Stdout
+		case "2":
+			return address.Stderr
+		}
+	}
+	return sp.Kind
+}
+
 func (s *relaySession) command(sp address.Spec) endpoint.Command {
 	cmd := endpoint.CommandFor(sp)
 	cmd.Stderr = s.r.stderr // socat's children share its stderr
@@ -324,11 +532,17 @@ func (s *relaySession) command(sp address.Spec) endpoint.Command {
 
 // join relays a (the first address) and b (the second).
 func (s *relaySession) join(ctx context.Context, a, b stream.Conn) error {
-	s.notice("starting data transfer loop")
+	if s.o.filan {
+		s.r.mu.Lock()
+		filan(s.log.w, a, b)
+		s.r.mu.Unlock()
+	}
+	s.log.line('N', "starting data transfer loop")
+	s.log.started()
 	st, err := relay.Join(ctx, a, b, s.options())
-	s.notice("transferred %d bytes left to right, %d right to left in %.3f s", st.AToB, st.BToA, st.Elapsed.Seconds())
+	s.log.line('N', fmt.Sprintf("transferred %d bytes left to right, %d right to left in %.3f s", st.AToB, st.BToA, st.Elapsed.Seconds()))
 	if errors.Is(err, relay.ErrIdle) {
-		s.notice("inactivity timeout (-T) expired")
+		s.log.line('N', "inactivity timeout (-T) expired")
 		return nil // socat ends quietly and exits 0
 	}
 	return err
@@ -351,46 +565,20 @@ func (s *relaySession) options() relay.Options {
 	return opt
 }
 
-// notice logs at -dd, socat's level for N messages.
-func (s *relaySession) notice(format string, a ...any) {
-	if s.o.debug >= 2 {
-		s.logLine('N', fmt.Sprintf(format, a...))
-	}
-}
-
-func (s *relaySession) errorf(format string, a ...any) {
-	s.logLine('E', fmt.Sprintf(format, a...))
-}
-
-// logLine writes one log line: socat's "2026/11/24 21:06:52 socat[3750] E
-// msg" when invoked as socat, "sockit relay: msg" otherwise.
-func (s *relaySession) logLine(level byte, msg string) {
-	s.r.mu.Lock()
-	defer s.r.mu.Unlock()
-	if s.socat {
-		fmt.Fprintf(s.log, "%s socat[%d] %c %s\n", time.Now().Format("2006/01/02 15:04:05"), os.Getpid(), level, msg)
-		return
-	}
-	fmt.Fprintf(s.log, "sockit relay: %s\n", msg)
-}
-
-// socatParseError rewrites an address error in socat's words, where
-// socat has words for it, keeping sockit's pointer and hint.
+// socatParseError gives an address error in socat's words, where socat
+// has words for it.
 func socatParseError(err error) error {
 	var ae *address.Error
-	if errors.As(err, &ae) && ae.Msg == "unknown address type" {
-		msg := fmt.Sprintf("unknown device/address %q", ae.Token)
-		if ae.Hint != "" {
-			msg += " (" + ae.Hint + ")"
-		}
-		return errors.New(msg)
+	if errors.As(err, &ae) && ae.Socat != "" {
+		return errors.New(ae.Socat)
 	}
 	return err
 }
 
 func listens(k address.Kind) bool {
 	switch k {
-	case address.TCPListen, address.UDPListen, address.UDPRecvfrom, address.UnixListen, address.UnixRecvfrom, address.OpenSSLListen:
+	case address.TCPListen, address.UDPListen, address.UDPRecvfrom, address.UnixListen, address.UnixRecvfrom,
+		address.OpenSSLListen, address.IPRecvfrom:
 		return true
 	}
 	return false
@@ -399,6 +587,7 @@ func listens(k address.Kind) bool {
 func ipKind(k address.Kind) bool {
 	switch k {
 	case address.TCP, address.TCPListen, address.UDP, address.UDPListen, address.UDPSendto, address.UDPRecvfrom,
+		address.UDPRecv, address.UDPDatagram, address.IPSendto, address.IPRecvfrom, address.IPRecv, address.IPDatagram,
 		address.OpenSSL, address.OpenSSLListen:
 		return true
 	}
@@ -407,7 +596,9 @@ func ipKind(k address.Kind) bool {
 
 func datagramKind(k address.Kind) bool {
 	switch k {
-	case address.UDP, address.UDPListen, address.UDPSendto, address.UDPRecvfrom, address.UnixSendto, address.UnixRecvfrom:
+	case address.UDP, address.UDPListen, address.UDPSendto, address.UDPRecvfrom, address.UnixSendto, address.UnixRecvfrom,
+		address.UDPRecv, address.UDPDatagram, address.UnixRecv, address.IPSendto, address.IPRecvfrom, address.IPRecv,
+		address.IPDatagram:
 		return true
 	}
 	return false
@@ -416,74 +607,4 @@ func datagramKind(k address.Kind) bool {
 func crlf(sp address.Spec) bool {
 	v, ok := sp.Opt("crlf")
 	return ok && v != "0"
-}
-
-// features are what -V lists, in socat's order; true means sockit has it.
-var features = []struct {
-	name string
-	on   bool
-}{
-	{"STDIO", true}, {"FDNUM", false}, {"FILE", true}, {"CREAT", true}, {"GOPEN", true},
-	{"TERMIOS", false}, {"PIPE", true}, {"UNIX", true}, {"ABSTRACT_UNIXSOCKET", true},
-	{"IP4", true}, {"IP6", true}, {"RAWIP", false}, {"GENERICSOCKET", false},
-	{"INTERFACE", false}, {"TCP", true}, {"UDP", true}, {"SCTP", false}, {"LISTEN", true},
-	{"SOCKS4", false}, {"SOCKS4A", false}, {"VSOCK", false}, {"PROXY", false},
-	{"SYSTEM", true}, {"EXEC", true}, {"READLINE", false}, {"TUN", false}, {"PTY", false},
-	{"OPENSSL", false}, {"FIPS", false}, {"LIBWRAP", false}, {"SYCLS", false},
-	{"FILAN", false}, {"RETRY", true},
-}
-
-func (s *relaySession) printVersion() {
-	w := s.r.stdout
-	fmt.Fprintf(w, "sockit %s relay, socat-compatible - https://github.com/sockit/sockit\n", Version)
-	fmt.Fprintf(w, "socat version 1.7.4.4 compatible, sockit %s built with %s\n", Version, runtime.Version())
-	fmt.Fprintf(w, "   running on %s %s\n", runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintln(w, "features:")
-	for _, f := range features {
-		if f.on {
-			fmt.Fprintf(w, "  #define WITH_%s 1\n", f.name)
-		} else {
-			fmt.Fprintf(w, "  #undef WITH_%s\n", f.name)
-		}
-	}
-}
-
-func (s *relaySession) printHelp() {
-	w := s.r.stdout
-	name := "sockit relay"
-	if s.socat {
-		name = "socat"
-	}
-	fmt.Fprintf(w, `%[1]s: join two addresses and copy bytes both ways
-Usage:
-%[1]s [options] <bi-address> <bi-address>
-   options:
-      -V     print version and feature information to stdout, and exit
-      -h|-?  print this help text describing command line options and addresses
-      -hh    like -h, plus a list of all address option names
-      -d[ddd]         increase verbosity (-dd logs connections and byte counts)
-      -lf<logfile>    log to file
-      -ls             log to stderr (default)
-      -v     verbose text dump of data traffic
-      -x     verbose hexadecimal dump of data traffic
-      -b<size_t>      accepted for socat compatibility; the kernel path sizes its own buffers
-      -T<timeout>     end after this long without data, either way
-      -t<timeout>     after one side's EOF, end this long later (socat's default 0.5 s;
-                      sockit relay waits for both sides, except over datagrams)
-      -u     unidirectional mode (left to right)
-      -U     unidirectional mode (right to left)
-      -4     prefer IPv4 if version is not explicitly specified
-      -6     prefer IPv6 if version is not explicitly specified
-      --explain <address>  print how sockit reads an address, and exit
-   address-head:
-`, name)
-	for _, k := range address.Kinds() {
-		fmt.Fprintf(w, "      %s\n", strings.ToLower(address.Usage(k)))
-	}
-	if s.o.help >= 2 {
-		fmt.Fprintln(w, "   address options:")
-		for _, line := range address.OptionHelp("") {
-			fmt.Fprintf(w, "      %s\n", line)
-		}
-	}
 }
