@@ -18,6 +18,7 @@ const (
 	seconds                  // socat's seconds: "1.5", also Go durations "500ms"
 	text                     // any string
 	octal                    // a file mode such as 0600
+	port                     // a port number, 0 to 65535
 	family                   // ip4, ip6 (and socat's aliases)
 )
 
@@ -29,29 +30,120 @@ type optionInfo struct {
 }
 
 var (
-	listenKinds = []Kind{TCPListen, UDPListen, UDPRecvfrom, UnixListen, UnixRecvfrom, OpenSSLListen}
-	ipKinds     = []Kind{TCP, TCPListen, UDP, UDPListen, UDPSendto, UDPRecvfrom, OpenSSL, OpenSSLListen, Socks4, Socks4A, Socks5, Proxy}
-	tcpKinds    = []Kind{TCP, TCPListen, OpenSSL, OpenSSLListen, Socks4, Socks4A, Socks5, Proxy}
-	tlsKinds    = []Kind{OpenSSL, OpenSSLListen}
-	socketKinds = append(append([]Kind{UnixConnect, UnixSendto}, ipKinds...), UnixListen, UnixRecvfrom)
-	dialKinds   = []Kind{TCP, UDP, UDPSendto, UnixConnect, UnixSendto, OpenSSL, Socks4, Socks4A, Socks5, Proxy}
-	unixKinds   = []Kind{UnixConnect, UnixListen, UnixSendto, UnixRecvfrom}
-	childKinds  = []Kind{Exec, System}
-	fileKinds   = []Kind{File, Create, Gopen, Pipe}
+	listenKinds = []Kind{TCPListen, UDPListen, UDPRecvfrom, UnixListen, UnixRecvfrom, OpenSSLListen, IPRecvfrom}
+	ipKinds     = []Kind{TCP, TCPListen, UDP, UDPListen, UDPSendto, UDPRecvfrom, UDPRecv, UDPDatagram, OpenSSL, OpenSSLListen,
+		Socks4, Socks4A, Socks5, Proxy, IPSendto, IPRecvfrom, IPRecv, IPDatagram}
+	udpKinds     = []Kind{UDP, UDPListen, UDPSendto, UDPRecvfrom, UDPRecv, UDPDatagram, IPSendto, IPRecvfrom, IPRecv, IPDatagram}
+	tcpKinds     = []Kind{TCP, TCPListen, OpenSSL, OpenSSLListen, Socks4, Socks4A, Socks5, Proxy}
+	clientKinds  = []Kind{TCP, UDP, UDPSendto, UDPDatagram, OpenSSL, Socks4, Socks4A, Socks5, Proxy}
+	tlsKinds     = []Kind{OpenSSL, OpenSSLListen}
+	unixKinds    = []Kind{UnixConnect, UnixListen, UnixSendto, UnixRecvfrom, UnixRecv, UnixClient}
+	socketKinds  = append(append([]Kind{}, ipKinds...), unixKinds...)
+	dialKinds    = []Kind{TCP, UDP, UDPSendto, UnixConnect, UnixSendto, UnixClient, OpenSSL, Socks4, Socks4A, Socks5, Proxy}
+	childKinds   = []Kind{Exec, System}
+	fileKinds    = []Kind{File, Create, Gopen, Pipe}
+	namedKinds   = append([]Kind{UnixListen, UnixRecvfrom, UnixRecv, UnixConnect, UnixSendto, UnixClient}, fileKinds...)
+	processKinds = []Kind(nil) // any: on EXEC and SYSTEM the child's, elsewhere sockit's own process
 )
 
-// options lists every option sockit accepts, with socat's names.
-var options = map[string]optionInfo{
+// options lists every option sockit accepts: sockit's names for the
+// options it had first, socat's canonical names for the rest.
+var options = mergeOptions(baseOptions, sockoptOptions(), socatOptions)
+
+func mergeOptions(ms ...map[string]optionInfo) map[string]optionInfo {
+	out := map[string]optionInfo{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// socatOptions are socat's options beyond plain socket options, under
+// socat's names.
+var socatOptions = map[string]optionInfo{
+	"sourceport":        {port, clientKinds, "connect from this local port (socat's sp)"},
+	"lowport":           {flag, clientKinds, "connect from a free port between 640 and 1023 (root)"},
+	"so-linger":         {integer, socketKinds, "SO_LINGER: on, with this many seconds"},
+	"so-bindtodevice":   {text, socketKinds, "SO_BINDTODEVICE: use only this interface"},
+	"setsockopt-int":    {text, socketKinds, "setsockopt(level, option, int): level:option:value"},
+	"setsockopt-bin":    {text, socketKinds, "setsockopt(level, option, bytes): level:option:dalan"},
+	"setsockopt":        {text, socketKinds, "setsockopt(level, option, bytes): level:option:dalan"},
+	"setsockopt-listen": {text, socketKinds, "setsockopt(level, option, bytes) on the listening socket"},
+	"setsockopt-string": {text, socketKinds, "setsockopt(level, option, string with its NUL): level:option:string"},
+	"ip-add-membership": {text, udpKinds, "join a multicast group: group:interface-address[:interface] or group:interface"},
+	"ip-multicast-if":   {text, udpKinds, "send multicast from the interface with this address"},
+	"ipv6-join-group":   {text, udpKinds, "join an IPv6 multicast group: group:interface"},
+	"o-create":          {flag, fileKinds, "O_CREAT: create the file if it does not exist"},
+	"o-excl":            {flag, fileKinds, "O_EXCL: with o-create, fail if the file exists"},
+	"o-noctty":          {flag, fileKinds, "O_NOCTTY"},
+	"o-sync":            {flag, fileKinds, "O_SYNC"},
+	"o-dsync":           {flag, fileKinds, "O_DSYNC"},
+	"o-rsync":           {flag, fileKinds, "O_RSYNC"},
+	"o-direct":          {flag, fileKinds, "O_DIRECT"},
+	"o-nofollow":        {flag, fileKinds, "O_NOFOLLOW: do not follow a symbolic link"},
+	"o-directory":       {flag, fileKinds, "O_DIRECTORY"},
+	"o-largefile":       {flag, fileKinds, "O_LARGEFILE (always on here)"},
+	"o-rdonly":          {flag, fileKinds, "open for reading only"},
+	"o-wronly":          {flag, fileKinds, "open for writing only"},
+	"o-rdwr":            {flag, fileKinds, "open for reading and writing"},
+	"o-nonblock":        {flag, fileKinds, "O_NONBLOCK"},
+	"cloexec":           {flag, nil, "FD_CLOEXEC (sockit's descriptors always have it)"},
+	"user":              {text, namedKinds, "owner of the file or socket file (name or number)"},
+	"group":             {text, namedKinds, "group of the file or socket file (name or number)"},
+	"user-late":         {text, namedKinds, "as user, set on the open descriptor"},
+	"group-late":        {text, namedKinds, "as group, set on the open descriptor"},
+	"perm-late":         {octal, namedKinds, "as perm, set on the open descriptor"},
+	"perm-early":        {octal, namedKinds, "as perm"},
+	"user-early":        {text, namedKinds, "as user"},
+	"group-early":       {text, namedKinds, "as group"},
+	"umask":             {octal, nil, "the umask while the address is opened"},
+	"unlink-late":       {flag, namedKinds, "remove the file system entry once it is open"},
+	"shut-none":         {flag, nil, "at end of stream, leave this address's write side as it is"},
+	"shut-down":         {flag, nil, "at end of stream, shutdown(SHUT_WR) (sockets' default)"},
+	"shut-close":        {flag, nil, "at end of stream, close this address"},
+	"shut-null":         {flag, nil, "at end of stream, send an empty packet (datagram peers read it as EOF)"},
+	"end-close":         {flag, nil, "end the connection by closing the descriptor"},
+	"null-eof":          {flag, nil, "read an empty datagram as end of stream"},
+	"cool-write":        {flag, nil, "a write that fails with EPIPE or ECONNRESET ends the stream quietly"},
+	"readbytes":         {size, nil, "read at most this many bytes from the address, then see end of stream"},
+	"lockfile":          {text, nil, "fail when this lock file exists; hold it while the address is open"},
+	"waitlock":          {text, nil, "wait until this lock file is gone; hold it while the address is open"},
+	"substuser":         {text, processKinds, "run as this user (and its groups) after opening (on EXEC: the child)"},
+	"substuser-delayed": {text, processKinds, "as substuser, once the transfer starts"},
+	"chroot":            {text, processKinds, "chroot to this directory after opening (on EXEC: the child)"},
+	"chroot-early":      {text, processKinds, "chroot before opening"},
+	"setuid":            {text, processKinds, "set the user id after opening (on EXEC: the child)"},
+	"setgid":            {text, processKinds, "set the group id after opening (on EXEC: the child)"},
+	"setuid-early":      {text, processKinds, "set the user id before opening"},
+	"setgid-early":      {text, processKinds, "set the group id before opening"},
+	"setpgid":           {integer, childKinds, "put the child in this process group (0: its own)"},
+	"pipes":             {flag, childKinds, "talk to the child through pipes (sockit's default)"},
+	"stderr":            {flag, childKinds, "the child's stderr goes where its stdout goes"},
+	"nofork":            {flag, childKinds, "hand the child the other address's socket itself"},
+	"fdin":              {integer, childKinds, "the descriptor the child reads from (default 0)"},
+	"fdout":             {integer, childKinds, "the descriptor the child writes to (default 1)"},
+	"sighup":            {flag, childKinds, "pass SIGHUP on to the child"},
+	"sigint":            {flag, childKinds, "pass SIGINT on to the child"},
+	"sigquit":           {flag, childKinds, "pass SIGQUIT on to the child"},
+	"path":              {text, childKinds, "the PATH the program is looked up in"},
+	"dash":              {flag, childKinds, "start the program as a login shell (argv[0] begins with -)"},
+	"tiocsctty":         {flag, append([]Kind{PTY}, childKinds...), "with pty: make the terminal the child's controlling terminal"},
+}
+
+// baseOptions are the options sockit had before socat's full table.
+var baseOptions = map[string]optionInfo{
 	"fork":            {flag, listenKinds, "serve every connection, each in its own goroutine"},
 	"max-children":    {integer, listenKinds, "with fork: at most this many connections at once"},
 	"backlog":         {integer, []Kind{TCPListen, UnixListen, OpenSSLListen}, "listen(2) backlog"},
-	"range":           {text, []Kind{TCPListen, UDPListen, UDPRecvfrom, OpenSSLListen}, "accept only peers in this CIDR prefix (comma-free, e.g. 127.0.0.0/8)"},
-	"bind":            {text, ipKinds, "local address: host[:port] to connect from, host to listen on"},
+	"range":           {text, []Kind{TCPListen, UDPListen, UDPRecvfrom, UDPRecv, UDPDatagram, OpenSSLListen, IPRecvfrom, IPRecv, IPDatagram}, "accept only peers in this CIDR prefix (comma-free, e.g. 127.0.0.0/8)"},
+	"bind":            {text, socketKinds, "local address: host[:port] to connect from, host to listen on; a path for Unix sockets"},
 	"pf":              {family, ipKinds, "address family: ip4 or ip6"},
-	"reuseaddr":       {flag, ipKinds, "SO_REUSEADDR"},
-	"reuseport":       {flag, ipKinds, "SO_REUSEPORT"},
+	"reuseaddr":       {flag, socketKinds, "SO_REUSEADDR"},
+	"reuseport":       {flag, socketKinds, "SO_REUSEPORT"},
 	"nodelay":         {flag, tcpKinds, "TCP_NODELAY (Go's default: on)"},
-	"keepalive":       {flag, tcpKinds, "SO_KEEPALIVE"},
+	"keepalive":       {flag, socketKinds, "SO_KEEPALIVE"},
 	"verify":          {flag, tlsKinds, "check the peer's certificate (default 1); verify=0 trusts anyone"},
 	"cafile":          {text, tlsKinds, "PEM CA certificates to trust (a server: to require client certificates)"},
 	"cert":            {text, tlsKinds, "PEM certificate (and key, unless key= is given)"},
@@ -74,9 +166,9 @@ var options = map[string]optionInfo{
 	"retry":           {integer, dialKinds, "retry a failed connect this many times"},
 	"forever":         {flag, dialKinds, "retry a failed connect forever"},
 	"interval":        {seconds, dialKinds, "first wait between retries; doubles up to 30 s"},
-	"unlink-early":    {flag, []Kind{UnixListen, UnixRecvfrom}, "remove a stale socket file before binding"},
-	"unlink-close":    {flag, []Kind{UnixListen, UnixRecvfrom}, "remove the socket file when done (default on)"},
-	"mode":            {octal, append([]Kind{UnixListen, UnixRecvfrom}, fileKinds...), "permissions of the created file"},
+	"unlink-early":    {flag, namedKinds, "remove a stale socket file (or file) before binding or opening"},
+	"unlink-close":    {flag, namedKinds, "remove the socket file when done (default on for listeners)"},
+	"mode":            {octal, namedKinds, "permissions of the created file (socat's perm)"},
 	"abstract":        {flag, unixKinds, "use Linux's abstract namespace"},
 	"crlf":            {flag, nil, "LF to CRLF when writing to this address, CRLF to LF when reading"},
 	"setsid":          {flag, childKinds, "run the child in a new session"},
@@ -180,6 +272,10 @@ func checkValue(t valueType, v string) error {
 	case seconds:
 		if _, err := ParseSeconds(v); err != nil {
 			return err
+		}
+	case port:
+		if n, err := strconv.Atoi(v); err != nil || n < 0 || n > 65535 {
+			return fmt.Errorf("want a port number, 0 to 65535")
 		}
 	case octal:
 		if _, err := strconv.ParseUint(v, 8, 32); err != nil {

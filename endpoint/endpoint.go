@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"sync"
 
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/stream"
@@ -29,6 +30,52 @@ func Dial(ctx context.Context, s address.Spec) (stream.Conn, error) {
 	if s.Writer != nil {
 		return dialDual(ctx, s)
 	}
+	return OpenWith(ctx, s, func(ctx context.Context) (stream.Conn, error) { return dial(ctx, s) })
+}
+
+// OpenWith opens s with open, under the options every address takes:
+// lockfile and waitlock are held while the conn is open, and Decorate's
+// options are applied. Callers that open an address their own way (the
+// CLI's stdio) use it to honour them too.
+func OpenWith(ctx context.Context, s address.Spec, open func(context.Context) (stream.Conn, error)) (stream.Conn, error) {
+	var unlock func()
+	for _, name := range []string{"lockfile", "waitlock"} {
+		if path, ok := s.Opt(name); ok {
+			u, err := TakeLock(ctx, path, name == "waitlock")
+			if err != nil {
+				return nil, err
+			}
+			unlock = u
+		}
+	}
+	c, err := open(ctx)
+	if err != nil {
+		if unlock != nil {
+			unlock()
+		}
+		return nil, err
+	}
+	c = Decorate(c, s)
+	if unlock != nil {
+		return &unlocking{Conn: c, unlock: unlock}, nil
+	}
+	return c, nil
+}
+
+// unlocking removes a lock file when its conn is closed.
+type unlocking struct {
+	stream.Conn
+	unlock func()
+	once   sync.Once
+}
+
+func (u *unlocking) Close() error {
+	err := u.Conn.Close()
+	u.once.Do(u.unlock)
+	return err
+}
+
+func dial(ctx context.Context, s address.Spec) (stream.Conn, error) {
 	var dial func(context.Context) (stream.Conn, error)
 	switch s.Kind {
 	case address.TCP:
@@ -100,6 +147,9 @@ func Listen(ctx context.Context, s address.Spec) (Listener, error) {
 	if err != nil {
 		return nil, err
 	}
+	if decorates(s) {
+		ln = &decoratingListener{Listener: ln, s: s}
+	}
 	if v, ok := s.Opt("range"); ok {
 		prefix, err := netip.ParsePrefix(v)
 		if err != nil {
@@ -109,6 +159,20 @@ func Listen(ctx context.Context, s address.Spec) (Listener, error) {
 		return &rangeListener{Listener: ln, prefix: prefix.Masked()}, nil
 	}
 	return ln, nil
+}
+
+// decoratingListener applies Decorate's options to every accepted conn.
+type decoratingListener struct {
+	Listener
+	s address.Spec
+}
+
+func (l *decoratingListener) Accept() (stream.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return Decorate(c, l.s), nil
 }
 
 // rangeListener accepts only peers whose address is in prefix.

@@ -8,10 +8,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/stream"
@@ -57,22 +59,73 @@ func (c Command) Open(ctx context.Context) (stream.Conn, error) {
 	if len(c.Argv) == 0 {
 		return nil, errors.New("exec: no command")
 	}
-	cmd := c.command(ctx, nil)
+	cmd, err := c.command(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
 	if c.PTY {
 		return openPTY(ctx, cmd, c.Spec)
 	}
-	w, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
+	if on(c.Spec, "nofork") {
+		return nil, errNoFork
 	}
-	r, err := cmd.StdoutPipe()
+	r, w, err := c.pipes(cmd)
 	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	return &childConn{Pair: stream.Pair{R: r, W: w}, cmd: cmd}, nil
+}
+
+// pipes starts cmd talking through two pipes, on the descriptors fdin
+// and fdout name (default 0 and 1), its stderr with its output when the
+// stderr option asks, and returns sockit's ends.
+func (c Command) pipes(cmd *exec.Cmd) (r, w *os.File, err error) {
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		return nil, nil, err
+	}
+	place := func(n int, f *os.File) {
+		switch n {
+		case 0:
+			cmd.Stdin = f
+		case 1:
+			cmd.Stdout = f
+		case 2:
+			cmd.Stderr = f
+		default:
+			for len(cmd.ExtraFiles) < n-2 {
+				cmd.ExtraFiles = append(cmd.ExtraFiles, nil)
+			}
+			cmd.ExtraFiles[n-3] = f
+		}
+	}
+	fdin, fdout := 0, 1
+	if v, ok := c.Spec.Opt("fdin"); ok {
+		fdin, _ = strconv.Atoi(v) // validated by address.Parse
+	}
+	if v, ok := c.Spec.Opt("fdout"); ok {
+		fdout, _ = strconv.Atoi(v)
+	}
+	place(fdin, inR)
+	place(fdout, outW)
+	if on(c.Spec, "stderr") {
+		place(2, outW)
+	}
+	err = cmd.Start()
+	inR.Close()
+	outW.Close()
+	if err != nil {
+		inW.Close()
+		outR.Close()
+		return nil, nil, err
+	}
+	return outR, inW, nil
 }
 
 // childConn is a child's stdin and stdout; Close also reaps the child.
@@ -88,21 +141,79 @@ func (c *childConn) Close() error {
 	return err
 }
 
-// command builds the exec.Cmd for c serving peer (nil: no peer).
-func (c Command) command(ctx context.Context, peer stream.Conn) *exec.Cmd {
+// command builds the exec.Cmd for c serving peer (nil: no peer), with
+// the process options of its spec: setsid, setpgid, chroot, setuid,
+// setgid, substuser (the child's), path (where the program is looked up)
+// and dash (a login shell's argv[0]).
+func (c Command) command(ctx context.Context, peer stream.Conn) (*exec.Cmd, error) {
+	if len(c.Argv) == 0 {
+		return nil, errors.New("exec: no command")
+	}
 	argv := c.Argv
 	if c.Shell {
 		argv = []string{"/bin/sh", "-c", strings.Join(c.Argv, " ")}
 	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	env := os.Environ()
+	prog := argv[0]
+	if p, ok := c.Spec.Opt("path"); ok {
+		env = append(env, "PATH="+p)
+		if !strings.Contains(prog, "/") {
+			found := ""
+			for _, dir := range filepath.SplitList(p) {
+				if st, err := os.Stat(filepath.Join(dir, prog)); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+					found = filepath.Join(dir, prog)
+					break
+				}
+			}
+			if found == "" {
+				return nil, fmt.Errorf("exec %s: not found in path %s", prog, p)
+			}
+			prog = found
+		}
+	}
+	cmd := exec.CommandContext(ctx, prog, argv[1:]...)
+	if on(c.Spec, "dash") {
+		cmd.Args[0] = "-" + filepath.Base(argv[0])
+	}
 	if peer != nil {
-		cmd.Env = append(os.Environ(), ncatEnv(peer, c.Proto)...)
+		env = append(env, ncatEnv(peer, c.Proto)...)
 	}
+	cmd.Env = env
 	cmd.Stderr = c.Stderr
-	if c.Setsid {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	attr := &syscall.SysProcAttr{Setsid: c.Setsid}
+	if v, ok := c.Spec.Opt("setpgid"); ok {
+		attr.Setpgid = true
+		attr.Pgid, _ = strconv.Atoi(v) // validated by address.Parse
 	}
-	return cmd
+	if v, ok := c.Spec.Opt("chroot"); ok {
+		attr.Chroot = v
+	}
+	cred, err := credential(c.Spec, "setgid", "setuid", "substuser")
+	if err != nil {
+		return nil, err
+	}
+	attr.Credential = cred
+	cmd.SysProcAttr = attr
+	if sig := passedSignal(c.Spec); sig != 0 {
+		// socat passes these signals on to its child instead of killing it.
+		cmd.Cancel = func() error { return cmd.Process.Signal(sig) }
+		cmd.WaitDelay = time.Second
+	}
+	return cmd, nil
+}
+
+// passedSignal is the signal the sighup, sigint or sigquit option asks
+// to pass on to the child when sockit is told to end, or 0.
+func passedSignal(s address.Spec) syscall.Signal {
+	for _, o := range []struct {
+		name string
+		sig  syscall.Signal
+	}{{"sigint", syscall.SIGINT}, {"sigquit", syscall.SIGQUIT}, {"sighup", syscall.SIGHUP}} {
+		if on(s, o.name) {
+			return o.sig
+		}
+	}
+	return 0
 }
 
 // ParseCommand splits a -e command line on blanks, as ncat does.
@@ -114,7 +225,13 @@ func ParseCommand(line string) []string { return strings.Fields(line) }
 // pipes (or its terminal, with PTY), and the caller joins the returned
 // conn with peer. Either way the caller waits for the returned Cmd.
 func (c Command) Start(ctx context.Context, peer stream.Conn) (*exec.Cmd, stream.Conn, error) {
-	cmd := c.command(ctx, peer)
+	if c.err != nil {
+		return nil, nil, fmt.Errorf("exec %q: %w", c.Spec.Arg(0), c.err)
+	}
+	cmd, err := c.command(ctx, peer)
+	if err != nil {
+		return nil, nil, err
+	}
 	if c.PTY {
 		ptmx, err := startPTY(cmd, c.Spec)
 		if err != nil {
@@ -125,24 +242,27 @@ func (c Command) Start(ctx context.Context, peer stream.Conn) (*exec.Cmd, stream
 	if f := socketFile(peer); f != nil {
 		defer f.Close()
 		cmd.Stdin, cmd.Stdout = f, f
+		if on(c.Spec, "stderr") {
+			cmd.Stderr = f
+		}
 		if err := cmd.Start(); err != nil {
 			return nil, nil, err
 		}
 		return cmd, nil, nil
 	}
-	w, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, nil, err
+	if on(c.Spec, "nofork") {
+		return nil, nil, errNoFork
 	}
-	r, err := cmd.StdoutPipe()
+	r, w, err := c.pipes(cmd)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, nil, err
 	}
 	return cmd, &stream.Pair{R: r, W: w}, nil
 }
+
+// errNoFork is why nofork cannot be honoured: sockit hands a child the
+// other address only when that is a plain socket nothing watches.
+var errNoFork = errors.New("nofork: the child can be handed only the accepted socket itself, with no -v, -x, -r, -R or -T watching")
 
 // socketFile returns a duplicate of peer's descriptor when peer is a
 // stream socket, else nil.

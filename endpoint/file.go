@@ -30,15 +30,46 @@ func openFile(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		mode = fs.FileMode(m)
 	}
 	flags := 0
-	if on(s, "append") {
-		flags |= os.O_APPEND
+	for name, bit := range openFlags {
+		if on(s, name) {
+			flags |= bit
+		}
 	}
-	if on(s, "trunc") {
-		flags |= os.O_TRUNC
+	access, accessSet := -1, false
+	for name, mode := range map[string]int{"o-rdonly": os.O_RDONLY, "o-wronly": os.O_WRONLY, "o-rdwr": os.O_RDWR} {
+		if on(s, name) {
+			access, accessSet = mode, true
+		}
+	}
+	if v, ok := s.Opt("umask"); ok {
+		m, _ := strconv.ParseUint(v, 8, 32) // validated by address.Parse
+		old := unix.Umask(int(m))
+		defer unix.Umask(old)
+	}
+	if on(s, "unlink-early") {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
 	}
 	var f *os.File
 	var err error
 	writeOnly := false
+	if accessSet && s.Kind != address.Pipe {
+		// An o-rdonly, o-wronly or o-rdwr picks the access mode itself.
+		f, err = os.OpenFile(path, access|flags, mode)
+		if err != nil {
+			return nil, err
+		}
+		if err := fileOwner(f, s); err != nil {
+			f.Close()
+			return nil, err
+		}
+		c := &fileConn{f: f, writeOnly: access == os.O_WRONLY, closed: make(chan struct{}), ignoreEOF: on(s, "ignoreeof")}
+		if access == os.O_RDONLY {
+			return &stream.Pair{R: c, W: readOnly{}}, nil
+		}
+		return c, nil
+	}
 	switch s.Kind {
 	case address.Pipe:
 		if path == "" {
@@ -71,7 +102,7 @@ func openFile(ctx context.Context, s address.Spec) (stream.Conn, error) {
 			f, err = os.OpenFile(path, os.O_RDONLY, 0) // writes will fail, reads work
 		}
 	default: // OPEN
-		f, err = os.OpenFile(path, os.O_RDWR|flags, 0)
+		f, err = os.OpenFile(path, os.O_RDWR|flags, mode)
 		if errors.Is(err, fs.ErrPermission) {
 			f, err = os.OpenFile(path, os.O_RDONLY, 0)
 		}
@@ -79,9 +110,46 @@ func openFile(ctx context.Context, s address.Spec) (stream.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := fileOwner(f, s); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if on(s, "unlink-late") {
+		os.Remove(path)
+	}
 	c := &fileConn{f: f, writeOnly: writeOnly, closed: make(chan struct{})}
 	c.ignoreEOF = on(s, "ignoreeof")
+	if on(s, "unlink-close") {
+		c.onClose = func() { os.Remove(path) }
+	}
 	return c, nil
+}
+
+// openFlags are socat's o-* options that add an open(2) flag.
+var openFlags = map[string]int{
+	"append": os.O_APPEND, "trunc": os.O_TRUNC, "o-create": os.O_CREATE, "o-excl": os.O_EXCL,
+	"o-noctty": unix.O_NOCTTY, "o-sync": unix.O_SYNC, "o-dsync": unix.O_DSYNC, "o-rsync": unix.O_RSYNC,
+	"o-direct": unix.O_DIRECT, "o-nofollow": unix.O_NOFOLLOW, "o-directory": unix.O_DIRECTORY,
+	"o-largefile": unix.O_LARGEFILE, "o-nonblock": unix.O_NONBLOCK,
+}
+
+// fileOwner applies user, group and their -late forms, and perm-late, to
+// an open file.
+func fileOwner(f *os.File, s address.Spec) error {
+	uid, gid, err := owner(s)
+	if err != nil {
+		return err
+	}
+	if uid >= 0 || gid >= 0 {
+		if err := f.Chown(uid, gid); err != nil {
+			return err
+		}
+	}
+	if v, ok := s.Opt("perm-late"); ok {
+		m, _ := strconv.ParseUint(v, 8, 32)
+		return f.Chmod(fs.FileMode(m))
+	}
+	return nil
 }
 
 // fileConn is a file or named pipe as a stream.Conn: one descriptor read
@@ -90,6 +158,7 @@ type fileConn struct {
 	f         *os.File
 	writeOnly bool // CREATE: reads see end of file at once
 	ignoreEOF bool // at end of file, wait for more (tail -f)
+	onClose   func()
 	closed    chan struct{}
 	once      sync.Once
 }
@@ -117,7 +186,12 @@ func (c *fileConn) LocalAddr() net.Addr         { return nil }
 func (c *fileConn) RemoteAddr() net.Addr        { return nil }
 
 func (c *fileConn) Close() error {
-	c.once.Do(func() { close(c.closed) })
+	c.once.Do(func() {
+		close(c.closed)
+		if c.onClose != nil {
+			c.onClose()
+		}
+	})
 	return c.f.Close()
 }
 

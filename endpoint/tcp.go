@@ -2,7 +2,9 @@ package endpoint
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"strconv"
 	"strings"
@@ -25,14 +27,16 @@ func dialTCP(ctx context.Context, s address.Spec) (stream.Conn, error) {
 	}
 	network := ipNetwork("tcp", s)
 	d := net.Dialer{Control: sockopts(s), KeepAlive: keepAlive(s)}
-	if b, ok := s.Opt("bind"); ok {
-		la, err := net.ResolveTCPAddr(network, b)
-		if err != nil {
-			return nil, fmt.Errorf("bind %s: %w", b, err)
+	c, err := dialFrom(ctx, &d, s, network, addr, func(host string, port int) (net.Addr, error) {
+		if host == "" && port == 0 {
+			return nil, nil
 		}
-		d.LocalAddr = la
-	}
-	c, err := d.DialContext(ctx, network, addr)
+		la, err := net.ResolveTCPAddr(network, net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			return nil, fmt.Errorf("bind %s: %w", host, err)
+		}
+		return la, nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -41,6 +45,48 @@ func dialTCP(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		tc.SetNoDelay(false) //nolint:errcheck // best effort, as socat
 	}
 	return tc, nil
+}
+
+// dialFrom dials with the local address the bind, sourceport and lowport
+// options ask for. lowport tries the ports from 640 to 1023 in a random
+// order until one is free, as socat does.
+func dialFrom(ctx context.Context, d *net.Dialer, s address.Spec, network, addr string,
+	local func(host string, port int) (net.Addr, error)) (net.Conn, error) {
+	host, port := "", 0
+	if b, ok := s.Opt("bind"); ok {
+		h, p, err := net.SplitHostPort(b)
+		if err != nil {
+			h = strings.Trim(b, "[]") // a host alone
+		} else if port, err = strconv.Atoi(p); err != nil {
+			return nil, fmt.Errorf("bind %s: bad port", b)
+		}
+		host = h
+	}
+	if v, ok := s.Opt("sourceport"); ok {
+		port, _ = strconv.Atoi(v) // validated by address.Parse
+	}
+	if !on(s, "lowport") {
+		la, err := local(host, port)
+		if err != nil {
+			return nil, err
+		}
+		d.LocalAddr = la
+		return d.DialContext(ctx, network, addr)
+	}
+	var last error
+	for _, p := range rand.Perm(1024 - 640) {
+		la, err := local(host, 640+p)
+		if err != nil {
+			return nil, err
+		}
+		d.LocalAddr = la
+		c, err := d.DialContext(ctx, network, addr)
+		if err == nil || !errors.Is(err, syscall.EADDRINUSE) {
+			return c, err
+		}
+		last = err
+	}
+	return nil, fmt.Errorf("lowport: no free port from 640 to 1023: %w", last)
 }
 
 // keepAlive maps the keepalive option to net's field: on with Go's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/stream"
@@ -15,15 +16,17 @@ func dialUDP(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		return nil, err
 	}
 	network := ipNetwork("udp", s)
-	d := net.Dialer{}
-	if b, ok := s.Opt("bind"); ok {
-		la, err := net.ResolveUDPAddr(network, b)
-		if err != nil {
-			return nil, fmt.Errorf("bind %s: %w", b, err)
+	d := net.Dialer{Control: sockopts(s)}
+	c, err := dialFrom(ctx, &d, s, network, addr, func(host string, port int) (net.Addr, error) {
+		if host == "" && port == 0 {
+			return nil, nil
 		}
-		d.LocalAddr = la
-	}
-	c, err := d.DialContext(ctx, network, addr)
+		la, err := net.ResolveUDPAddr(network, net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			return nil, fmt.Errorf("bind %s: %w", host, err)
+		}
+		return la, nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -41,10 +44,12 @@ func listenUDP(s address.Spec) (Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := net.ListenUDP(network, ua)
+	lc := net.ListenConfig{Control: sockopts(s)}
+	pc, err := lc.ListenPacket(context.Background(), network, ua.String())
 	if err != nil {
 		return nil, err
 	}
+	c := pc.(*net.UDPConn)
 	readFrom := func(b []byte) (int, net.Addr, error) {
 		n, a, err := c.ReadFromUDP(b)
 		if a == nil {

@@ -23,7 +23,10 @@ func unixPath(s address.Spec) string {
 }
 
 func dialUnix(ctx context.Context, s address.Spec) (stream.Conn, error) {
-	var d net.Dialer
+	d := net.Dialer{Control: sockopts(s)}
+	if b, ok := s.Opt("bind"); ok {
+		d.LocalAddr = &net.UnixAddr{Name: b, Net: "unix"}
+	}
 	c, err := d.DialContext(ctx, "unix", unixPath(s))
 	if err != nil {
 		return nil, err
@@ -77,12 +80,26 @@ func unlinkEarly(s address.Spec, path string) error {
 	return os.Remove(path)
 }
 
-// setMode applies the mode option to a socket file just bound.
+// setMode applies the mode (socat's perm), user and group options to a
+// socket file just bound.
 func setMode(s address.Spec, path string) error {
-	v, ok := s.Opt("mode")
-	if !ok || path == "" || path[0] == '@' {
+	if path == "" || path[0] == '@' {
 		return nil
 	}
-	m, _ := strconv.ParseUint(v, 8, 32) // validated by address.Parse
-	return os.Chmod(path, fs.FileMode(m))
+	if uid, gid, err := owner(s); err != nil {
+		return err
+	} else if uid >= 0 || gid >= 0 {
+		if err := os.Chown(path, uid, gid); err != nil {
+			return err
+		}
+	}
+	for _, name := range []string{"mode", "perm-early", "perm-late"} {
+		if v, ok := s.Opt(name); ok {
+			m, _ := strconv.ParseUint(v, 8, 32) // validated by address.Parse
+			if err := os.Chmod(path, fs.FileMode(m)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

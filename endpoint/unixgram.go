@@ -12,6 +12,9 @@ import (
 // does) and connects it to the server's path.
 func dialUnixgram(s address.Spec) (stream.Conn, error) {
 	local, err := tempSocketPath()
+	if b, ok := s.Opt("bind"); ok {
+		local, err = b, nil // socat's bind: the client's own path
+	}
 	if err != nil {
 		return nil, err
 	}

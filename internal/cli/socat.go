@@ -86,7 +86,7 @@ func parseRelay(argv []string) (*relayFlags, error) {
 			i++
 			break
 		}
-		if a == "-" || !strings.HasPrefix(a, "-") || strings.HasPrefix(a, "-!!") {
+		if a == "-" || !strings.HasPrefix(a, "-") || a[1] == ',' || a[1] == '!' {
 			break
 		}
 		var err error
@@ -172,6 +172,7 @@ type relaySession struct {
 	o        *relayFlags
 	socat    bool
 	datagram bool // an address is UDP or Unix datagram: EOF may never come
+	specs    [2]address.Spec
 	log      *relayLog
 	tap      func(toB bool, p []byte)
 }
@@ -291,7 +292,7 @@ func (s *relaySession) run(ctx context.Context) error {
 		specs[i] = sp
 	}
 	if o.lock != "" {
-		unlock, err := takeLock(ctx, o.lock, o.waitLock)
+		unlock, err := endpoint.TakeLock(ctx, o.lock, o.waitLock)
 		if err != nil {
 			return err
 		}
@@ -302,6 +303,12 @@ func (s *relaySession) run(ctx context.Context) error {
 		return err
 	}
 	defer taps.Close()
+	for _, sp := range specs {
+		if err := endpoint.DropPrivileges(sp, endpoint.PhaseEarly); err != nil {
+			return err
+		}
+	}
+	s.specs = specs
 	a, b := specs[0], specs[1]
 	s.datagram = datagramKind(a.Kind) || datagramKind(b.Kind)
 	switch {
@@ -387,6 +394,9 @@ func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA b
 	defer ln.Close()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
+	if err := endpoint.DropPrivileges(l, endpoint.PhaseOpened); err != nil {
+		return err
+	}
 	s.log.line('N', fmt.Sprintf("listening on %s", endpoint.Addr(ln.Addr())))
 	_, fork := l.Opt("fork")
 	limit := 0
@@ -483,17 +493,17 @@ func (s *relaySession) open(ctx context.Context, sp address.Spec) (stream.Conn, 
 	var c stream.Conn
 	var err error
 	switch kind := stdKind(sp); kind {
-	case address.Stdio, address.Stdin, address.Stdout:
-		c = endpoint.StdioFor(kind, s.r.stdin, s.r.stdout)
-	case address.Stderr:
-		c = endpoint.StdioFor(address.Stdout, nil, s.r.stderr)
+	case address.Stdio, address.Stdin, address.Stdout, address.Stderr:
+		c, err = endpoint.OpenWith(ctx, sp, func(context.Context) (stream.Conn, error) {
+			if kind == address.Stderr {
+				return endpoint.StdioFor(address.Stdout, nil, s.r.stderr), nil
+			}
+			return endpoint.StdioFor(kind, s.r.stdin, s.r.stdout), nil
+		})
+	case address.Exec, address.System:
+		c, err = endpoint.OpenWith(ctx, sp, s.command(sp).Open)
 	default:
-		switch sp.Kind {
-		case address.Exec, address.System:
-			c, err = s.command(sp).Open(ctx)
-		default:
-			c, err = endpoint.Dial(ctx, sp)
-		}
+		c, err = endpoint.Dial(ctx, sp)
 	}
 	if err != nil {
 		var pe *fs.PathError
@@ -501,6 +511,10 @@ func (s *relaySession) open(ctx context.Context, sp address.Spec) (stream.Conn, 
 			return nil, err // "open /path: no such file or directory" says it all
 		}
 		return nil, fmt.Errorf("%s: %w", sp, unwrapOp(err))
+	}
+	if err := endpoint.DropPrivileges(sp, endpoint.PhaseOpened); err != nil {
+		c.Close()
+		return nil, err
 	}
 	if crlf(sp) {
 		c = stream.CRLF(c)
@@ -536,6 +550,13 @@ func (s *relaySession) join(ctx context.Context, a, b stream.Conn) error {
 		s.r.mu.Lock()
 		filan(s.log.w, a, b)
 		s.r.mu.Unlock()
+	}
+	for _, sp := range s.specs {
+		if err := endpoint.DropPrivileges(sp, endpoint.PhaseDelayed); err != nil {
+			a.Close()
+			b.Close()
+			return err
+		}
 	}
 	s.log.line('N', "starting data transfer loop")
 	s.log.started()

@@ -1,4 +1,4 @@
-package cli
+package endpoint
 
 import (
 	"context"
@@ -13,10 +13,10 @@ import (
 // lockPoll is how often -W looks whether the lock file is gone.
 const lockPoll = 100 * time.Millisecond
 
-// takeLock is socat's -L (fail when the lock file exists) and -W (wait
-// until it is gone): the file is created exclusively, holds the PID, and
-// is removed by the returned function.
-func takeLock(ctx context.Context, path string, wait bool) (func(), error) {
+// TakeLock is socat's -L and lockfile= (fail when the lock file exists)
+// and -W and waitlock= (wait until it is gone): the file is created
+// exclusively, holds the PID, and is removed by the returned function.
+func TakeLock(ctx context.Context, path string, wait bool) (func(), error) {
 	for {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err == nil {
