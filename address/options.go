@@ -48,7 +48,7 @@ var (
 
 // options lists every option sockit accepts: sockit's names for the
 // options it had first, socat's canonical names for the rest.
-var options = mergeOptions(baseOptions, sockoptOptions(), socatOptions)
+var options = mergeOptions(baseOptions, sockoptOptions(), termiosOptions(), socatOptions)
 
 func mergeOptions(ms ...map[string]optionInfo) map[string]optionInfo {
 	out := map[string]optionInfo{}
@@ -173,8 +173,6 @@ var baseOptions = map[string]optionInfo{
 	"crlf":            {flag, nil, "LF to CRLF when writing to this address, CRLF to LF when reading"},
 	"setsid":          {flag, childKinds, "run the child in a new session"},
 	"pty":             {flag, childKinds, "run the child on a pseudo-terminal (end of input is sent as ^D)"},
-	"raw":             {flag, append([]Kind{PTY}, childKinds...), "with a terminal: raw mode, no line editing or echo"},
-	"echo":            {flag, append([]Kind{PTY}, childKinds...), "with a terminal: echo=0 turns echo off"},
 	"link":            {text, []Kind{PTY}, "make a symlink at this path to the terminal"},
 	"append":          {flag, fileKinds, "append to the file"},
 	"trunc":           {flag, fileKinds, "truncate the file on open"},

@@ -66,6 +66,9 @@ func (c Command) Open(ctx context.Context) (stream.Conn, error) {
 	if c.PTY {
 		return openPTY(ctx, cmd, c.Spec)
 	}
+	if asksTermios(c.Spec) {
+		return nil, errors.New("terminal options need a terminal: add pty")
+	}
 	if on(c.Spec, "nofork") {
 		return nil, errNoFork
 	}

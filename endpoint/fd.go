@@ -35,6 +35,9 @@ func openFD(s address.Spec) (stream.Conn, error) {
 		_ = unix.SetNonblock(n, true)
 	}
 	f := os.NewFile(uintptr(n), "fd"+s.Arg(0))
+	if err := SetTermios(f, s); err != nil {
+		return nil, err
+	}
 	if _, err := unix.GetsockoptInt(n, unix.SOL_SOCKET, unix.SO_TYPE); err == nil {
 		c, err := net.FileConn(f)
 		f.Close()

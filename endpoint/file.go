@@ -114,6 +114,10 @@ func openFile(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		f.Close()
 		return nil, err
 	}
+	if err := SetTermios(f, s); err != nil {
+		f.Close()
+		return nil, err
+	}
 	if on(s, "unlink-late") {
 		os.Remove(path)
 	}

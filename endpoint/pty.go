@@ -11,7 +11,6 @@ import (
 	"syscall"
 
 	"github.com/creack/pty"
-	"golang.org/x/sys/unix"
 
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/stream"
@@ -33,17 +32,27 @@ func openPTY(ctx context.Context, cmd *exec.Cmd, s address.Spec) (stream.Conn, e
 	return &ptyConn{f: ptmx, cmd: cmd, stop: stop}, nil
 }
 
-// startPTY starts cmd on a new terminal with s's termios options and
-// returns the terminal's master side.
+// startPTY starts cmd on a new terminal with s's termios options, set
+// before the child runs (as socat does), and returns the terminal's
+// master side. The child gets the terminal as stdin, stdout and stderr,
+// in a session of its own with the terminal as its controlling tty.
 func startPTY(cmd *exec.Cmd, s address.Spec) (*os.File, error) {
-	ptmx, err := pty.Start(cmd)
+	ptmx, tty, err := pty.Open()
 	if err != nil {
 		return nil, err
 	}
-	if err := setTermios(ptmx, s); err != nil {
+	defer tty.Close()
+	if err := SetTermios(tty, s); err != nil {
 		ptmx.Close()
-		cmd.Process.Kill()
-		cmd.Wait()
+		return nil, err
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setsid, cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, true, 0
+	if err := cmd.Start(); err != nil {
+		ptmx.Close()
 		return nil, err
 	}
 	return ptmx, nil
@@ -56,7 +65,7 @@ func openPTYAddress(s address.Spec) (stream.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := setTermios(ptmx, s); err != nil {
+	if err := SetTermios(ptmx, s); err != nil {
 		ptmx.Close()
 		tty.Close()
 		return nil, err
@@ -73,46 +82,6 @@ func openPTYAddress(s address.Spec) (stream.Conn, error) {
 	return c, nil
 }
 
-// setTermios applies the raw and echo options to the terminal.
-func setTermios(f *os.File, s address.Spec) error {
-	_, raw := s.Opt("raw")
-	echo, echoSet := s.Opt("echo")
-	if !raw && !echoSet {
-		return nil
-	}
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var terr error
-	err = rc.Control(func(fd uintptr) {
-		var t *unix.Termios
-		if t, terr = unix.IoctlGetTermios(int(fd), unix.TCGETS); terr != nil {
-			return
-		}
-		if raw {
-			// cfmakeraw(3)
-			t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-			t.Oflag &^= unix.OPOST
-			t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-			t.Cflag &^= unix.CSIZE | unix.PARENB
-			t.Cflag |= unix.CS8
-			t.Cc[unix.VMIN], t.Cc[unix.VTIME] = 1, 0
-		}
-		if echoSet {
-			if echo == "0" {
-				t.Lflag &^= unix.ECHO
-			} else {
-				t.Lflag |= unix.ECHO
-			}
-		}
-		terr = unix.IoctlSetTermios(int(fd), unix.TCSETS, t)
-	})
-	if err != nil {
-		return err
-	}
-	return terr
-}
 
 // ptyConn is the master side of a pseudo-terminal.
 type ptyConn struct {
@@ -156,7 +125,10 @@ func (c *ptyConn) Close() error {
 		}
 		if c.cmd != nil {
 			c.stop()
-			c.cmd.Wait() //nolint:errcheck // the child's status is not the conn's error
+			// Closing the terminal hangs the child up, as the kernel would
+			// once no read holds the descriptor open.
+			c.cmd.Process.Signal(syscall.SIGHUP) //nolint:errcheck // it may have exited
+			c.cmd.Wait()                         //nolint:errcheck // the child's status is not the conn's error
 		}
 	})
 	return err

@@ -79,6 +79,17 @@ func TestRelayMatchesSocat(t *testing.T) {
 		{"wrong parameter count", []string{"-u", "-", "tcp:1"}, "", ""},
 		{"option outside its groups", []string{"-u", "OPEN:DIR/in.txt,fork", "-"}, "", ""},
 		{"three addresses", []string{"-", "-", "-"}, "", ""},
+		// Terminal options, read back by stty on the child's pty (shut-none:
+		// sockit relay would type ^D at the end of stdin, while stty runs).
+		// socat's csize has no effect, so it is not compared.
+		{"termios raw", []string{"exec:stty -a,pty,raw,echo=0,shut-none", "-"}, "", ""},
+		{"termios cfmakeraw", []string{"exec:stty -a,pty,termios-cfmakeraw,shut-none", "-"}, "", ""},
+		{"termios rawer", []string{"exec:stty -a,pty,termios-rawer,shut-none", "-"}, "", ""},
+		{"termios sane", []string{"exec:stty -a,pty,raw,sane,shut-none", "-"}, "", ""},
+		{"termios flags", []string{"exec:stty -a,pty,b9600,cs7,parenb,parodd,cstopb,icanon=0,echoctl=0,onlcr=0,ixoff,shut-none", "-"}, "", ""},
+		{"termios characters", []string{"exec:stty -a,pty,vintr=1,veof=2,vmin=3,vtime=4,verase=8,shut-none", "-"}, "", ""},
+		{"termios speeds", []string{"exec:stty -a,pty,ispeed=13,ospeed=13,shut-none", "-"}, "", ""},
+		{"termios fields", []string{"exec:stty -a,pty,crdly=1,tabdly=3,nl1,bs1,vt1,ff1,shut-none", "-"}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -501,6 +501,11 @@ func (s *relaySession) open(ctx context.Context, sp address.Spec) (stream.Conn, 
 			return endpoint.StdioFor(kind, s.r.stdin, s.r.stdout), nil
 		})
 	case address.Exec, address.System:
+		if _, ok := sp.Opt("pty"); ok && s.socat && !hasShut(sp) {
+			// socat leaves a child's terminal open at end of stream;
+			// sockit relay types ^D, as a user at the terminal would.
+			sp.Options = append(sp.Options, address.Option{Name: "shut-none"})
+		}
 		c, err = endpoint.OpenWith(ctx, sp, s.command(sp).Open)
 	default:
 		c, err = endpoint.Dial(ctx, sp)
@@ -520,6 +525,16 @@ func (s *relaySession) open(ctx context.Context, sp address.Spec) (stream.Conn, 
 		c = stream.CRLF(c)
 	}
 	return c, nil
+}
+
+// hasShut reports whether sp says what end of stream does to it.
+func hasShut(sp address.Spec) bool {
+	for _, n := range []string{"shut-none", "shut-down", "shut-close", "shut-null", "end-close"} {
+		if _, ok := sp.Opt(n); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // stdKind maps FD:0, FD:1 and FD:2 to the streams sockit was given, as
