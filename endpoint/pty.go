@@ -82,7 +82,6 @@ func openPTYAddress(s address.Spec) (stream.Conn, error) {
 	return c, nil
 }
 
-
 // ptyConn is the master side of a pseudo-terminal.
 type ptyConn struct {
 	f    *os.File
