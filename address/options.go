@@ -19,6 +19,7 @@ const (
 	text                     // any string
 	octal                    // a file mode such as 0600
 	port                     // a port number, 0 to 65535
+	number                   // a whole number, maybe negative; none means 1 (socat's INT options)
 	family                   // ip4, ip6 (and socat's aliases)
 )
 
@@ -129,6 +130,28 @@ var socatOptions = map[string]optionInfo{
 	"sigquit":           {flag, childKinds, "pass SIGQUIT on to the child"},
 	"path":              {text, childKinds, "the PATH the program is looked up in"},
 	"dash":              {flag, childKinds, "start the program as a login shell (argv[0] begins with -)"},
+	"cr":                {flag, nil, "LF to CR when writing to this address, CR to LF when reading"},
+	"lseek64-set":       {integer, fileKinds, "seek to this offset once open (socat's seek)"},
+	"lseek64-cur":       {number, fileKinds, "seek this far from the start position once open"},
+	"lseek64-end":       {number, fileKinds, "seek this far from the end once open (seek-end: 0 starts at the end)"},
+	"lseek32-set":       {integer, fileKinds, "as lseek64-set"},
+	"lseek32-cur":       {number, fileKinds, "as lseek64-cur"},
+	"lseek32-end":       {number, fileKinds, "as lseek64-end"},
+	"ftruncate64":       {integer, fileKinds, "truncate the file to this length once open (socat's truncate)"},
+	"ftruncate32":       {integer, fileKinds, "as ftruncate64"},
+	"flock-ex":          {flag, fileKinds, "flock(LOCK_EX): wait for an exclusive lock"},
+	"flock-ex-nb":       {flag, fileKinds, "flock(LOCK_EX|LOCK_NB): an exclusive lock, or fail"},
+	"flock-sh":          {flag, fileKinds, "flock(LOCK_SH): wait for a shared lock"},
+	"flock-sh-nb":       {flag, fileKinds, "flock(LOCK_SH|LOCK_NB): a shared lock, or fail"},
+	"f-setlk-rd":        {flag, fileKinds, "fcntl(F_SETLK) a read lock on the whole file, or fail"},
+	"f-setlk-wr":        {flag, fileKinds, "fcntl(F_SETLK) a write lock on the whole file, or fail"},
+	"f-setlkw-rd":       {flag, fileKinds, "fcntl(F_SETLKW): wait for a read lock on the whole file"},
+	"f-setlkw-wr":       {flag, fileKinds, "fcntl(F_SETLKW): wait for a write lock on the whole file"},
+	"ioctl-void":        {text, append([]Kind{FD}, fileKinds...), "ioctl(fd, request) once open"},
+	"ioctl-int":         {text, append([]Kind{FD}, fileKinds...), "ioctl(fd, request, int): request:value"},
+	"ioctl-intp":        {text, append([]Kind{FD}, fileKinds...), "ioctl(fd, request, &int): request:value"},
+	"ioctl-bin":         {text, append([]Kind{FD}, fileKinds...), "ioctl(fd, request, bytes): request:dalan"},
+	"ioctl-string":      {text, append([]Kind{FD}, fileKinds...), "ioctl(fd, request, string): request:string"},
 	"tiocsctty":         {flag, append([]Kind{PTY}, childKinds...), "with pty: make the terminal the child's controlling terminal"},
 }
 
@@ -270,6 +293,10 @@ func checkValue(t valueType, v string) error {
 	case seconds:
 		if _, err := ParseSeconds(v); err != nil {
 			return err
+		}
+	case number:
+		if _, err := strconv.Atoi(v); v != "" && err != nil {
+			return fmt.Errorf("want a whole number")
 		}
 	case port:
 		if n, err := strconv.Atoi(v); err != nil || n < 0 || n > 65535 {

@@ -75,7 +75,7 @@ func SockoptFor(name string) (Sockopt, bool) {
 func sockoptOptions() map[string]optionInfo {
 	out := map[string]optionInfo{}
 	for name, o := range sockopts {
-		typ := integer
+		typ := number
 		if so := socatOpts[name]; so.typ == "BOOL" {
 			typ = flag
 		}

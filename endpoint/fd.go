@@ -38,6 +38,9 @@ func openFD(s address.Spec) (stream.Conn, error) {
 	if err := SetTermios(f, s); err != nil {
 		return nil, err
 	}
+	if err := fileOptions(f, s); err != nil {
+		return nil, err
+	}
 	if _, err := unix.GetsockoptInt(n, unix.SOL_SOCKET, unix.SO_TYPE); err == nil {
 		c, err := net.FileConn(f)
 		f.Close()

@@ -64,6 +64,10 @@ func openFile(ctx context.Context, s address.Spec) (stream.Conn, error) {
 			f.Close()
 			return nil, err
 		}
+		if err := fileOptions(f, s); err != nil {
+			f.Close()
+			return nil, err
+		}
 		c := &fileConn{f: f, writeOnly: access == os.O_WRONLY, closed: make(chan struct{}), ignoreEOF: on(s, "ignoreeof")}
 		if access == os.O_RDONLY {
 			return &stream.Pair{R: c, W: readOnly{}}, nil
@@ -115,6 +119,10 @@ func openFile(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		return nil, err
 	}
 	if err := SetTermios(f, s); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := fileOptions(f, s); err != nil {
 		f.Close()
 		return nil, err
 	}

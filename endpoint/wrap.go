@@ -13,31 +13,42 @@ import (
 
 // wrapOptions are the options decorate handles; a spec with none of them
 // gets its conn back untouched, so the kernel's fast paths stay.
-var wrapOptions = []string{"shut-none", "shut-down", "shut-close", "shut-null", "end-close", "cool-write", "readbytes"}
+var wrapOptions = []string{"shut-none", "shut-down", "shut-close", "shut-null", "end-close", "cool-write", "readbytes", "crlf", "cr"}
 
 // Decorate applies the options that change how a conn ends or reads:
 // socat's shut-* and end-close (what end of stream does to this address),
 // cool-write (a peer that went away ends the stream quietly) and
-// readbytes (at most this many bytes are read from the address).
+// readbytes (at most this many bytes are read from the address), and
+// crlf and cr (line ends turned into CRLF or CR on the way out and back).
 func Decorate(c stream.Conn, s address.Spec) stream.Conn {
 	if !decorates(s) {
 		return c
 	}
 	w := &wrapped{Conn: c, shut: "shut-down", limit: -1}
+	asked := false
 	for _, o := range s.Options {
 		switch o.Name {
 		case "shut-none", "shut-down", "shut-close", "shut-null":
-			w.shut = o.Name
+			w.shut, asked = o.Name, true
 		case "end-close":
-			w.shut = "shut-close"
+			w.shut, asked = "shut-close", true
 		case "cool-write":
-			w.cool = flagOn(o.Value)
+			w.cool, asked = flagOn(o.Value), true
 		case "readbytes":
-			n, _ := strconv.ParseInt(o.Value, 10, 64)
-			w.limit = n
+			w.limit, _ = strconv.ParseInt(o.Value, 10, 64) // validated by address.Parse
+			asked = true
 		}
 	}
-	return w
+	if asked {
+		c = w
+	}
+	if on(s, "crlf") {
+		c = stream.CRLF(c)
+	}
+	if on(s, "cr") {
+		c = stream.CR(c)
+	}
+	return c
 }
 
 // decorates reports whether s asks for any of Decorate's options.

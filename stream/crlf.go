@@ -72,3 +72,36 @@ func (c *crlfConn) Read(p []byte) (int, error) {
 	c.pending = c.pending[n:]
 	return n, nil
 }
+
+// CR wraps c as socat's cr option: each LF written is sent as CR, and
+// each CR read is returned as LF.
+func CR(c Conn) Conn { return &crConn{Conn: c} }
+
+type crConn struct {
+	Conn
+	out []byte // Write's scratch
+}
+
+func (c *crConn) Write(p []byte) (int, error) {
+	c.out = append(c.out[:0], p...)
+	swap(c.out, '\n', '\r')
+	if _, err := c.Conn.Write(c.out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (c *crConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	swap(p[:n], '\r', '\n')
+	return n, err
+}
+
+// swap replaces every from in p with to.
+func swap(p []byte, from, to byte) {
+	for i, b := range p {
+		if b == from {
+			p[i] = to
+		}
+	}
+}

@@ -521,9 +521,6 @@ func (s *relaySession) open(ctx context.Context, sp address.Spec) (stream.Conn, 
 		c.Close()
 		return nil, err
 	}
-	if crlf(sp) {
-		c = stream.CRLF(c)
-	}
 	return c, nil
 }
 
@@ -640,7 +637,13 @@ func datagramKind(k address.Kind) bool {
 	return false
 }
 
+// crlf reports whether sp converts line ends (crlf or cr), which only a
+// relay in user space can do.
 func crlf(sp address.Spec) bool {
-	v, ok := sp.Opt("crlf")
-	return ok && v != "0"
+	for _, n := range []string{"crlf", "cr"} {
+		if v, ok := sp.Opt(n); ok && v != "0" {
+			return true
+		}
+	}
+	return false
 }
