@@ -245,7 +245,9 @@ func resolveOption(name string) (sockit, socat string) {
 
 // validate checks every option of s: known, implemented by sockit for its
 // kind, and with a well-formed value. It rewrites names to sockit's.
-// anyGroup (socat's -g) lets an option through where it does not apply.
+// anyGroup (socat's -g) only changes the wording of an option that does
+// not apply: socat lets it through its group check and then fails with
+// "could not be used".
 func validate(in string, s *Spec, anyGroup bool) error {
 	for i, o := range s.Options {
 		name, socatName := resolveOption(o.Name)
@@ -263,10 +265,13 @@ func validate(in string, s *Spec, anyGroup bool) error {
 		}
 		s.Options[i].Name = name
 		info := options[name]
-		if !anyGroup && info.kinds != nil && !hasKind(info.kinds, s.Kind) {
+		if info.kinds != nil && !hasKind(info.kinds, s.Kind) {
+			msg := fmt.Sprintf("parseopts_table(): option %q not supported with this address type", o.Name)
+			if anyGroup { // socat -g lets it through to find it unused
+				msg = "1 option(s) could not be used"
+			}
 			return &Error{Input: in, Token: o.Name, Msg: fmt.Sprintf("option does not apply to %s:", s.Kind),
-				Hint:  "sockit applies it to " + kindList(info.kinds),
-				Socat: fmt.Sprintf("parseopts_table(): option %q not supported with this address type", o.Name)}
+				Hint: "sockit applies it to " + kindList(info.kinds), Socat: msg}
 		}
 		if err := checkValue(info.value, o.Value); err != nil {
 			return &Error{Input: in, Token: o.Name + "=" + o.Value, Msg: "bad value in", Hint: err.Error(),

@@ -169,12 +169,19 @@ func Types() []TypeInfo {
 	}
 	var out []TypeInfo
 	for _, a := range socatAddrs {
-		if len(out) > 0 && out[len(out)-1].Name == a.name {
-			continue
-		}
 		sort.Strings(aliases[a.name])
-		out = append(out, TypeInfo{Name: a.name, Usage: strings.ToLower(Usage(a.name)), Groups: a.groups,
-			Aliases: aliases[a.name], Refused: refused[a.name]})
+		usage := a.name
+		for _, p := range a.params {
+			if p.optional {
+				usage += "[:<" + p.name + ">]"
+			} else {
+				usage += ":<" + p.name + ">"
+			}
+		}
+		if a.name == "pipe" && len(a.params) == 0 {
+			usage = "pipe[,<opts>]" // socat's bi-address form
+		}
+		out = append(out, TypeInfo{Name: a.name, Usage: usage, Groups: a.groups, Aliases: aliases[a.name], Refused: refused[a.name]})
 	}
 	var ext []string
 	for e := range extensions {

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/stream"
 )
 
@@ -32,10 +33,30 @@ type packetSocket interface {
 // empty datagram as EOF too).
 type datagramConn struct {
 	packetSocket
-	pending []byte // the datagram that made a listener accept this peer
-	remote  net.Addr
-	onClose func()
-	once    sync.Once
+	pending   []byte // the datagram that made a listener accept this peer
+	remote    net.Addr
+	onClose   func()
+	once      sync.Once
+	skipEmpty bool // null-eof=0: an empty datagram is no EOF, and is skipped (socat's default)
+}
+
+// skipsEmpty reports whether s says empty datagrams are not EOF
+// (null-eof=0, which the socat personality sets as socat's default).
+func skipsEmpty(s address.Spec) bool {
+	v, ok := s.Opt("null-eof")
+	return ok && v == "0"
+}
+
+// skipEmpties makes a datagram reader pass over empty datagrams.
+func skipEmpties(read func([]byte) (int, net.Addr, error)) func([]byte) (int, net.Addr, error) {
+	return func(b []byte) (int, net.Addr, error) {
+		for {
+			n, a, err := read(b)
+			if n > 0 || err != nil {
+				return n, a, err
+			}
+		}
+	}
 }
 
 func (c *datagramConn) Read(p []byte) (int, error) {
@@ -50,11 +71,16 @@ func (c *datagramConn) Read(p []byte) (int, error) {
 		}
 		return n, nil
 	}
-	n, err := c.packetSocket.Read(p)
-	if n == 0 && err == nil {
-		return 0, io.EOF
+	for {
+		n, err := c.packetSocket.Read(p)
+		if n == 0 && err == nil {
+			if c.skipEmpty {
+				continue
+			}
+			return 0, io.EOF
+		}
+		return n, err
 	}
-	return n, err
 }
 
 // Write sends p in datagrams of at most maxDatagram-1024 bytes each.
@@ -147,7 +173,8 @@ func connectTo(s syscall.Conn, peer net.Addr) error {
 // firstPeerListener accepts the first peer that sends a datagram and then
 // no other (the socket is connected to that peer).
 type firstPeerListener struct {
-	sock    packetSocket
+	skipEmpty bool
+	sock      packetSocket
 	readOne func([]byte) (int, net.Addr, error)
 	cleanup func()
 	mu      sync.Mutex
@@ -173,14 +200,18 @@ func (l *firstPeerListener) Accept() (stream.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := connectTo(l.sock, peer); err != nil {
-		return nil, fmt.Errorf("connect to %v: %w", peer, err)
+	// An unnamed Unix peer has no address to answer to: its datagrams are
+	// read all the same, and the socket stays unconnected.
+	if peer != nil {
+		if err := connectTo(l.sock, peer); err != nil {
+			return nil, fmt.Errorf("connect to %v: %w", peer, err)
+		}
 	}
 	pending := buf[:n:n]
 	if n == 0 {
 		pending = []byte{}
 	}
-	return &datagramConn{packetSocket: l.sock, pending: pending, remote: peer, onClose: l.closeOnce}, nil
+	return &datagramConn{packetSocket: l.sock, pending: pending, remote: peer, onClose: l.closeOnce, skipEmpty: l.skipEmpty}, nil
 }
 
 func (l *firstPeerListener) closeOnce() {

@@ -36,7 +36,8 @@ type packetConn struct {
 }
 
 func newPacketConn(pc net.PacketConn, to net.Addr, s address.Spec) (*packetConn, error) {
-	c := &packetConn{pc: pc, to: to, nullEOF: on(s, "null-eof"), buf: make([]byte, maxDatagram)}
+	v, set := s.Opt("null-eof")
+	c := &packetConn{pc: pc, to: to, nullEOF: set && flagOn(v), buf: make([]byte, maxDatagram)}
 	if v, ok := s.Opt("range"); ok {
 		p, err := netip.ParsePrefix(v)
 		if err != nil {
@@ -247,10 +248,15 @@ func listenIPRecvfrom(s address.Spec) (Listener, error) {
 		}
 		return n, a, err
 	}
+	if skipsEmpty(s) {
+		readFrom = skipEmpties(readFrom)
+	}
 	if _, fork := s.Opt("fork"); fork {
 		return newPeerListener(c, readFrom, func(b []byte, to net.Addr) (int, error) { return c.WriteTo(b, to) }, nil), nil
 	}
-	return newFirstPeerListener(c, readFrom, nil), nil
+	l := newFirstPeerListener(c, readFrom, nil)
+	l.skipEmpty = skipsEmpty(s)
+	return l, nil
 }
 
 func ipAddr(host string) *net.IPAddr {

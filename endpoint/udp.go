@@ -30,7 +30,7 @@ func dialUDP(ctx context.Context, s address.Spec) (stream.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &datagramConn{packetSocket: c.(*net.UDPConn)}, nil
+	return &datagramConn{packetSocket: c.(*net.UDPConn), skipEmpty: skipsEmpty(s)}, nil
 }
 
 func listenUDP(s address.Spec) (Listener, error) {
@@ -57,10 +57,15 @@ func listenUDP(s address.Spec) (Listener, error) {
 		}
 		return n, a, err
 	}
+	if skipsEmpty(s) {
+		readFrom = skipEmpties(readFrom)
+	}
 	if _, fork := s.Opt("fork"); fork {
 		return newPeerListener(c, readFrom, func(b []byte, to net.Addr) (int, error) {
 			return c.WriteTo(b, to)
 		}, nil), nil
 	}
-	return newFirstPeerListener(c, readFrom, nil), nil
+	l := newFirstPeerListener(c, readFrom, nil)
+	l.skipEmpty = skipsEmpty(s)
+	return l, nil
 }

@@ -24,7 +24,7 @@ func dialUnixgram(s address.Spec) (stream.Conn, error) {
 		os.Remove(local)
 		return nil, err
 	}
-	return &datagramConn{packetSocket: c, onClose: func() { os.Remove(local) }}, nil
+	return &datagramConn{packetSocket: c, onClose: func() { os.Remove(local) }, skipEmpty: skipsEmpty(s)}, nil
 }
 
 func listenUnixgram(s address.Spec) (Listener, error) {
@@ -51,10 +51,15 @@ func listenUnixgram(s address.Spec) (Listener, error) {
 		}
 		return n, a, err
 	}
+	if skipsEmpty(s) {
+		readFrom = skipEmpties(readFrom)
+	}
 	if _, fork := s.Opt("fork"); fork {
 		return newPeerListener(c, readFrom, func(b []byte, to net.Addr) (int, error) {
 			return c.WriteTo(b, to)
 		}, cleanup), nil
 	}
-	return newFirstPeerListener(c, readFrom, cleanup), nil
+	l := newFirstPeerListener(c, readFrom, cleanup)
+	l.skipEmpty = skipsEmpty(s)
+	return l, nil
 }

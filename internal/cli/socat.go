@@ -288,6 +288,9 @@ func (s *relaySession) run(ctx context.Context) error {
 			if _, ok := h.Opt("pf"); !ok && o.family != "" && ipKind(h.Kind) {
 				h.Options = append(h.Options, address.Option{Name: "pf", Value: "ip" + o.family})
 			}
+			if s.socat && datagramKind(h.Kind) {
+				socatDatagramDefaults(h)
+			}
 		}
 		specs[i] = sp
 	}
@@ -522,6 +525,19 @@ func (s *relaySession) open(ctx context.Context, sp address.Spec) (stream.Conn, 
 		return nil, err
 	}
 	return c, nil
+}
+
+// socatDatagramDefaults gives a datagram address socat's end-of-stream
+// rules unless it says otherwise: an empty datagram is skipped, not EOF
+// (socat survives port scans so), and EOF sends nothing. sockit relay
+// instead sends and reads an empty datagram as EOF, as ncat and nc do.
+func socatDatagramDefaults(sp *address.Spec) {
+	if _, ok := sp.Opt("null-eof"); !ok {
+		sp.Options = append(sp.Options, address.Option{Name: "null-eof", Value: "0"})
+	}
+	if !hasShut(*sp) {
+		sp.Options = append(sp.Options, address.Option{Name: "shut-none"})
+	}
 }
 
 // hasShut reports whether sp says what end of stream does to it.

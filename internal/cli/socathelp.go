@@ -105,11 +105,13 @@ Usage:
       <address-head>[,<opts>]
    address-head:
 `, name)
+	aliased := map[string]bool{}
 	for _, t := range address.Types() {
 		if t.Refused != "" {
 			continue
 		}
-		if s.o.help >= 3 {
+		if s.o.help >= 3 && !aliased[t.Name] {
+			aliased[t.Name] = true
 			for _, a := range t.Aliases {
 				fmt.Fprintf(w, "         %s is an alias name for %s\n", a, t.Name)
 			}

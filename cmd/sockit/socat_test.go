@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sockit/sockit/internal/testenv"
+)
+
+// socatTools are the two commands a socat script may run: Debian's socat
+// and sockit through its socat link.
+func socatTools(t *testing.T) map[string][]string {
+	tools := relayTools(t)
+	delete(tools, "sockit relay")
+	return tools
+}
+
+// waitBound waits until something is bound at a UDP or Unix address.
+func waitBound(t *testing.T, network, addr string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if listening(network, addr) {
+			return
+		}
+		if network == "unix" {
+			if _, err := os.Stat(addr); err == nil {
+				return
+			}
+		}
+	}
+	t.Fatalf("nothing bound at %s %s", network, addr)
+}
+
+// TestSocatDatagramsMatch: receiving datagram addresses read what peers
+// send, skip empty datagrams as socat does, and end at -T; socat and the
+// socat link print the same.
+func TestSocatDatagramsMatch(t *testing.T) {
+	tests := []struct {
+		name    string
+		addr    func(dir, port string) string
+		network string
+		target  func(dir, port string) string
+	}{
+		{"udp4-recv", func(_, p string) string { return "UDP4-RECV:" + p + ",bind=127.0.0.1" }, "udp",
+			func(_, p string) string { return "127.0.0.1:" + p }},
+		{"udp-recvfrom", func(_, p string) string { return "UDP-RECVFROM:" + p + ",bind=127.0.0.1" }, "udp",
+			func(_, p string) string { return "127.0.0.1:" + p }},
+		{"udp4-listen", func(_, p string) string { return "UDP4-LISTEN:" + p + ",bind=127.0.0.1" }, "udp",
+			func(_, p string) string { return "127.0.0.1:" + p }},
+		{"unix-recv", func(d, _ string) string { return "UNIX-RECV:" + d + "/r.sock" }, "unixgram",
+			func(d, _ string) string { return d + "/r.sock" }},
+		{"unix-recvfrom", func(d, _ string) string { return "UNIX-RECVFROM:" + d + "/f.sock" }, "unixgram",
+			func(d, _ string) string { return d + "/f.sock" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := map[string]string{}
+			for name, cmd := range socatTools(t) {
+				dir := t.TempDir()
+				port := testenv.FreePort(t, "udp4", "127.0.0.1")
+				p := testenv.Start(t, nil, append(cmd, "-u", "-T", "1", tt.addr(dir, port), "-")...)
+				target := tt.target(dir, port)
+				if tt.network == "udp" {
+					waitBound(t, "udp", target)
+				} else {
+					waitBound(t, "unix", target)
+				}
+				for _, msg := range []string{"one ", "", "two ", "three\n"} {
+					c, err := net.Dial(tt.network, target)
+					if tt.network == "unixgram" {
+						c, err = net.DialUnix("unixgram", nil, &net.UnixAddr{Name: target, Net: "unixgram"})
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					c.Write([]byte(msg))
+					c.Close()
+					time.Sleep(20 * time.Millisecond) // datagrams from one peer in order; *-RECVFROM answers the first
+					if strings.HasSuffix(tt.name, "recvfrom") || strings.HasSuffix(tt.name, "listen") {
+						break // one peer: the others come from other ports
+					}
+				}
+				code := p.Wait(t)
+				out[name] = fmt.Sprintf("exit %d, stdout %q", code, p.Stdout.String())
+			}
+			if out["socat"] != out["socat link"] {
+				t.Errorf("socat: %s\nsocat link: %s", out["socat"], out["socat link"])
+			}
+		})
+	}
+}
+
+// TestSocatLogFlags: -lp, -lu and -lh shape each log line as socat's do.
+func TestSocatLogFlags(t *testing.T) {
+	host, _ := os.Hostname()
+	host, _, _ = strings.Cut(host, ".")
+	port := testenv.FreePort(t, "tcp4", "127.0.0.1") // nothing listens there
+	line := regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{6} ` + regexp.QuoteMeta(host) + ` myrelay\[\d+\] [FEWNID] .*Connection refused`)
+	for name, cmd := range socatTools(t) {
+		p := testenv.Start(t, nil, append(cmd, "-lp", "myrelay", "-lu", "-lh", "-", "TCP4:127.0.0.1:"+port)...)
+		code := p.Wait(t)
+		found := false
+		sc := bufio.NewScanner(strings.NewReader(p.Stderr.String()))
+		for sc.Scan() {
+			found = found || line.MatchString(sc.Text())
+		}
+		if code != 1 || !found {
+			t.Errorf("%s: exit %d, stderr %q", name, code, p.Stderr.String())
+		}
+	}
+}
+
+// TestSocatRawDumps: -r and -R write each direction's bytes to a file.
+func TestSocatRawDumps(t *testing.T) {
+	out := map[string]string{}
+	for name, cmd := range socatTools(t) {
+		dir := t.TempDir()
+		l2r, r2l := filepath.Join(dir, "l2r"), filepath.Join(dir, "r2l")
+		p := testenv.Start(t, strings.NewReader("left to right\n"), append(cmd, "-r", l2r, "-R", r2l, "-", "SYSTEM:tr a-z A-Z")...)
+		code := p.Wait(t)
+		a, _ := os.ReadFile(l2r)
+		b, _ := os.ReadFile(r2l)
+		out[name] = fmt.Sprintf("exit %d, stdout %q, l2r %q, r2l %q", code, p.Stdout.String(), a, b)
+	}
+	if out["socat"] != out["socat link"] || !strings.Contains(out["socat"], `r2l "LEFT TO RIGHT\n"`) {
+		t.Errorf("socat: %s\nsocat link: %s", out["socat"], out["socat link"])
+	}
+}
+
+// TestSocatLocks: -L fails while the lock file exists; -W waits until it
+// is gone, then holds it while it runs and removes it at the end.
+func TestSocatLocks(t *testing.T) {
+	for name, cmd := range socatTools(t) {
+		dir := t.TempDir()
+		lock := filepath.Join(dir, "lock")
+		os.WriteFile(lock, []byte("someone\n"), 0o644)
+		p := testenv.Start(t, strings.NewReader("x\n"), append(cmd, "-L", lock, "-", "-")...)
+		if code := p.Wait(t); code != 1 {
+			t.Errorf("%s -L on a held lock: exit %d, stderr %q", name, code, p.Stderr.String())
+		}
+		p = testenv.Start(t, strings.NewReader("waited\n"), append(cmd, "-W", lock, "-u", "-", "-")...)
+		time.Sleep(300 * time.Millisecond)
+		if p.Exited() {
+			t.Errorf("%s -W did not wait for the lock: stderr %q", name, p.Stderr.String())
+		}
+		os.Remove(lock)
+		if code := p.Wait(t); code != 0 || p.Stdout.String() != "waited\n" {
+			t.Errorf("%s -W: exit %d, stdout %q, stderr %q", name, code, p.Stdout.String(), p.Stderr.String())
+		}
+		if _, err := os.Stat(lock); !os.IsNotExist(err) {
+			t.Errorf("%s -W left the lock file behind", name)
+		}
+	}
+}
+
+// TestSocatFilan: -D prints socat's descriptor table before the transfer.
+func TestSocatFilan(t *testing.T) {
+	header := regexp.MustCompile(`(?m)^  FD  type\tdevice\tinode\tmode\tlinks\tuid\tgid\trdev\tsize\tblksize\tblocks\tatime`)
+	row := regexp.MustCompile(`(?m)^ +0: (file|pipe|chrdev)\t\d+,\d+\t\d+\t0\d+\t`)
+	for name, cmd := range socatTools(t) {
+		p := testenv.Start(t, strings.NewReader("x"), append(cmd, "-D", "-u", "-", "-")...)
+		if code := p.Wait(t); code != 0 || !header.MatchString(p.Stderr.String()) || !row.MatchString(p.Stderr.String()) {
+			t.Errorf("%s -D: exit %d, stderr %q", name, code, p.Stderr.String())
+		}
+	}
+}
+
+// TestSocatHelpTables: every option line of the link's -hhh carries the
+// groups, phase and type that socat's -hhh gives the same name, and every
+// address head it lists is socat's.
+func TestSocatHelpTables(t *testing.T) {
+	lines := func(cmd []string) map[string]string {
+		p := testenv.Start(t, nil, append(cmd, "-hhh")...)
+		p.Wait(t)
+		m := map[string]string{}
+		for _, l := range strings.Split(p.Stdout.String(), "\n") {
+			if f := strings.Split(strings.TrimSpace(l), "\t"); len(f) >= 2 && strings.HasPrefix(f[1], "groups=") {
+				m[f[0]] = strings.Join(f[1:], "\t")
+			}
+		}
+		return m
+	}
+	tools := socatTools(t)
+	want, got := lines(tools["socat"]), lines(tools["socat link"])
+	if len(got) < 300 {
+		t.Fatalf("the link's -hhh lists %d options and types with groups", len(got))
+	}
+	for name, g := range got {
+		if w, ok := want[name]; !ok || w != g {
+			t.Errorf("%s: link says %q, socat %q", name, g, w)
+		}
+	}
+}
