@@ -175,11 +175,11 @@ func connectTo(s syscall.Conn, peer net.Addr) error {
 type firstPeerListener struct {
 	skipEmpty bool
 	sock      packetSocket
-	readOne func([]byte) (int, net.Addr, error)
-	cleanup func()
-	mu      sync.Mutex
-	done    chan struct{}
-	taken   bool
+	readOne   func([]byte) (int, net.Addr, error)
+	cleanup   func()
+	mu        sync.Mutex
+	done      chan struct{}
+	taken     bool
 }
 
 func newFirstPeerListener(sock packetSocket, readOne func([]byte) (int, net.Addr, error), cleanup func()) *firstPeerListener {
