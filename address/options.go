@@ -160,7 +160,7 @@ var baseOptions = map[string]optionInfo{
 	"fork":            {flag, listenKinds, "serve every connection, each in its own goroutine"},
 	"max-children":    {integer, listenKinds, "with fork: at most this many connections at once"},
 	"backlog":         {integer, []Kind{TCPListen, UnixListen, OpenSSLListen}, "listen(2) backlog"},
-	"range":           {text, []Kind{TCPListen, UDPListen, UDPRecvfrom, UDPRecv, UDPDatagram, OpenSSLListen, IPRecvfrom, IPRecv, IPDatagram}, "accept only peers in this CIDR prefix (comma-free, e.g. 127.0.0.0/8)"},
+	"range":           {text, []Kind{TCPListen, UDPListen, UDPRecvfrom, UDPRecv, UDPDatagram, OpenSSLListen, IPRecvfrom, IPRecv, IPDatagram}, "accept only peers in this range: address/bits, address:netmask, or one address or name"},
 	"bind":            {text, socketKinds, "local address: host[:port] to connect from, host to listen on; a path for Unix sockets"},
 	"pf":              {family, ipKinds, "address family: ip4 or ip6"},
 	"reuseaddr":       {flag, socketKinds, "SO_REUSEADDR"},

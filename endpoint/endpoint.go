@@ -96,6 +96,9 @@ func dial(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		return openPacket(ctx, s)
 	case address.FD:
 		return openFD(s)
+	case address.TCPListen, address.UDPListen, address.UDPRecvfrom, address.UnixListen, address.UnixRecvfrom,
+		address.OpenSSLListen, address.IPRecvfrom:
+		return acceptOne(ctx, s)
 	case address.Stdio, address.Stdin, address.Stdout:
 		return StdioFor(s.Kind, os.Stdin, os.Stdout), nil
 	case address.Stderr:
@@ -124,15 +127,39 @@ func dial(ctx context.Context, s address.Spec) (stream.Conn, error) {
 	return withRetry(ctx, s, dial)
 }
 
+// acceptOne is a listening address opened as a conn (socat's second
+// listener, as in "TCP-LISTEN:1 TCP-LISTEN:2"): it listens, takes the
+// first peer, and stops listening. ctx ending stops the wait.
+func acceptOne(ctx context.Context, s address.Spec) (stream.Conn, error) {
+	ln, err := Listen(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	c, err := ln.Accept()
+	if err != nil {
+		ln.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	if _, datagram := c.(*datagramConn); !datagram {
+		ln.Close() // a datagram conn shares the listener's socket, which its Close closes
+	}
+	return c, nil
+}
+
 // dialDual opens both halves of socat's "A!!B": A to read, B to write.
 func dialDual(ctx context.Context, s address.Spec) (stream.Conn, error) {
 	w := *s.Writer
 	s.Writer = nil
-	r, err := Dial(ctx, s)
+	r, err := Dial(ctx, ForReading(s))
 	if err != nil {
 		return nil, err
 	}
-	wc, err := Dial(ctx, w)
+	wc, err := Dial(ctx, ForWriting(w))
 	if err != nil {
 		r.Close()
 		return nil, err
@@ -151,12 +178,12 @@ func Listen(ctx context.Context, s address.Spec) (Listener, error) {
 		ln = &decoratingListener{Listener: ln, s: s}
 	}
 	if v, ok := s.Opt("range"); ok {
-		prefix, err := netip.ParsePrefix(v)
+		prefix, err := parseRange(ctx, v)
 		if err != nil {
 			ln.Close()
-			return nil, fmt.Errorf("range %q: %w", v, err)
+			return nil, err
 		}
-		return &rangeListener{Listener: ln, prefix: prefix.Masked()}, nil
+		return &rangeListener{Listener: ln, prefix: prefix}, nil
 	}
 	return ln, nil
 }

@@ -35,6 +35,10 @@ type Command struct {
 	// the terminal options in Spec (raw, echo).
 	PTY  bool
 	Spec address.Spec
+	// SocketPair gives the child one end of a Unix socket pair as stdin
+	// and stdout, as socat does unless told pipes; the default is two
+	// pipes.
+	SocketPair bool
 
 	err error // why an EXEC command line could not be split
 }
@@ -72,11 +76,82 @@ func (c Command) Open(ctx context.Context) (stream.Conn, error) {
 	if on(c.Spec, "nofork") {
 		return nil, errNoFork
 	}
+	if c.SocketPair {
+		sc, err := c.socketPair(cmd)
+		if err != nil {
+			return nil, err
+		}
+		return &childSocket{UnixConn: sc, cmd: cmd}, nil
+	}
 	r, w, err := c.pipes(cmd)
 	if err != nil {
 		return nil, err
 	}
 	return &childConn{Pair: stream.Pair{R: r, W: w}, cmd: cmd}, nil
+}
+
+// socketPair starts cmd with one end of a Unix stream socket pair on the
+// descriptors fdin and fdout name (and stderr with the stderr option),
+// and returns the other end.
+func (c Command) socketPair(cmd *exec.Cmd) (*net.UnixConn, error) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("socketpair", err)
+	}
+	mine, theirs := os.NewFile(uintptr(fds[0]), "socketpair"), os.NewFile(uintptr(fds[1]), "socketpair")
+	defer theirs.Close()
+	fc, err := net.FileConn(mine)
+	mine.Close()
+	if err != nil {
+		return nil, err
+	}
+	fdin, fdout := 0, 1
+	if v, ok := c.Spec.Opt("fdin"); ok {
+		fdin, _ = strconv.Atoi(v) // validated by address.Parse
+	}
+	if v, ok := c.Spec.Opt("fdout"); ok {
+		fdout, _ = strconv.Atoi(v)
+	}
+	place(cmd, fdin, theirs)
+	place(cmd, fdout, theirs)
+	if on(c.Spec, "stderr") {
+		place(cmd, 2, theirs)
+	}
+	if err := cmd.Start(); err != nil {
+		fc.Close()
+		return nil, err
+	}
+	return fc.(*net.UnixConn), nil
+}
+
+// childSocket is a child's end of a socket pair; Close also reaps it.
+type childSocket struct {
+	*net.UnixConn
+	cmd  *exec.Cmd
+	once sync.Once
+}
+
+func (c *childSocket) Close() error {
+	err := c.UnixConn.Close()
+	c.once.Do(func() { c.cmd.Wait() }) //nolint:errcheck // the exit status is not the conn's error
+	return err
+}
+
+// place makes f the child's descriptor n.
+func place(cmd *exec.Cmd, n int, f *os.File) {
+	switch n {
+	case 0:
+		cmd.Stdin = f
+	case 1:
+		cmd.Stdout = f
+	case 2:
+		cmd.Stderr = f
+	default:
+		for len(cmd.ExtraFiles) < n-2 {
+			cmd.ExtraFiles = append(cmd.ExtraFiles, nil)
+		}
+		cmd.ExtraFiles[n-3] = f
+	}
 }
 
 // pipes starts cmd talking through two pipes, on the descriptors fdin
@@ -93,21 +168,6 @@ func (c Command) pipes(cmd *exec.Cmd) (r, w *os.File, err error) {
 		inW.Close()
 		return nil, nil, err
 	}
-	place := func(n int, f *os.File) {
-		switch n {
-		case 0:
-			cmd.Stdin = f
-		case 1:
-			cmd.Stdout = f
-		case 2:
-			cmd.Stderr = f
-		default:
-			for len(cmd.ExtraFiles) < n-2 {
-				cmd.ExtraFiles = append(cmd.ExtraFiles, nil)
-			}
-			cmd.ExtraFiles[n-3] = f
-		}
-	}
 	fdin, fdout := 0, 1
 	if v, ok := c.Spec.Opt("fdin"); ok {
 		fdin, _ = strconv.Atoi(v) // validated by address.Parse
@@ -115,10 +175,10 @@ func (c Command) pipes(cmd *exec.Cmd) (r, w *os.File, err error) {
 	if v, ok := c.Spec.Opt("fdout"); ok {
 		fdout, _ = strconv.Atoi(v)
 	}
-	place(fdin, inR)
-	place(fdout, outW)
+	place(cmd, fdin, inR)
+	place(cmd, fdout, outW)
 	if on(c.Spec, "stderr") {
-		place(2, outW)
+		place(cmd, 2, outW)
 	}
 	err = cmd.Start()
 	inR.Close()

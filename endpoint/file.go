@@ -35,12 +35,6 @@ func openFile(ctx context.Context, s address.Spec) (stream.Conn, error) {
 			flags |= bit
 		}
 	}
-	access, accessSet := -1, false
-	for name, mode := range map[string]int{"o-rdonly": os.O_RDONLY, "o-wronly": os.O_WRONLY, "o-rdwr": os.O_RDWR} {
-		if on(s, name) {
-			access, accessSet = mode, true
-		}
-	}
 	if v, ok := s.Opt("umask"); ok {
 		m, _ := strconv.ParseUint(v, 8, 32) // validated by address.Parse
 		old := unix.Umask(int(m))
@@ -51,30 +45,23 @@ func openFile(ctx context.Context, s address.Spec) (stream.Conn, error) {
 			return nil, err
 		}
 	}
-	var f *os.File
-	var err error
-	writeOnly := false
-	if accessSet && s.Kind != address.Pipe {
-		// An o-rdonly, o-wronly or o-rdwr picks the access mode itself.
-		f, err = os.OpenFile(path, access|flags, mode)
-		if err != nil {
-			return nil, err
-		}
-		if err := fileOwner(f, s); err != nil {
-			f.Close()
-			return nil, err
-		}
-		if err := fileOptions(f, s); err != nil {
-			f.Close()
-			return nil, err
-		}
-		c := &fileConn{f: f, writeOnly: access == os.O_WRONLY, closed: make(chan struct{}), ignoreEOF: on(s, "ignoreeof")}
-		if access == os.O_RDONLY {
-			return &stream.Pair{R: c, W: readOnly{}}, nil
-		}
-		return c, nil
-	}
+	// The access mode: o-rdonly, o-wronly or o-rdwr when given (a half of
+	// a dual address, or -u, asks for one), else the kind's own.
+	access, fallback := os.O_RDWR, true // fallback: read-only when writing is not allowed
 	switch s.Kind {
+	case address.Create:
+		access, fallback = os.O_WRONLY, false
+		flags |= os.O_CREATE | os.O_TRUNC
+	case address.Gopen:
+		if st, serr := os.Stat(path); serr == nil && st.Mode()&fs.ModeSocket != 0 {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, "unix", path)
+			if err != nil {
+				return dialUnixgram(address.Spec{Kind: address.UnixSendto, Args: []string{path}})
+			}
+			return c.(*net.UnixConn), nil
+		}
+		flags |= os.O_CREATE | os.O_APPEND
 	case address.Pipe:
 		if path == "" {
 			// An unnamed pipe: what is written to it is read back (socat's echo).
@@ -87,54 +74,62 @@ func openFile(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		if err := unix.Mkfifo(path, uint32(mode)); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, &os.PathError{Op: "mkfifo", Path: path, Err: err}
 		}
-		// O_RDWR: opening does not wait for a peer, and reads see writes.
-		f, err = os.OpenFile(path, os.O_RDWR|flags, 0)
-	case address.Create:
-		writeOnly = true
-		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|flags, mode)
-	case address.Gopen:
-		if st, serr := os.Stat(path); serr == nil && st.Mode()&fs.ModeSocket != 0 {
-			var d net.Dialer
-			c, err := d.DialContext(ctx, "unix", path)
-			if err != nil {
-				return dialUnixgram(address.Spec{Kind: address.UnixSendto, Args: []string{path}})
-			}
-			return c.(*net.UnixConn), nil
+		fallback = false // O_RDWR: opening does not wait for a peer, and reads see writes
+	}
+	for name, m := range map[string]int{"o-rdonly": os.O_RDONLY, "o-wronly": os.O_WRONLY, "o-rdwr": os.O_RDWR} {
+		if on(s, name) {
+			access, fallback = m, false
 		}
-		f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND|flags, mode)
-		if errors.Is(err, fs.ErrPermission) {
-			f, err = os.OpenFile(path, os.O_RDONLY, 0) // writes will fail, reads work
-		}
-	default: // OPEN
-		f, err = os.OpenFile(path, os.O_RDWR|flags, mode)
-		if errors.Is(err, fs.ErrPermission) {
-			f, err = os.OpenFile(path, os.O_RDONLY, 0)
-		}
+	}
+	f, err := os.OpenFile(path, access|flags, mode)
+	if fallback && errors.Is(err, fs.ErrPermission) {
+		access = os.O_RDONLY
+		f, err = os.OpenFile(path, os.O_RDONLY, 0) // writes will fail, reads work
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := fileOwner(f, s); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := SetTermios(f, s); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := fileOptions(f, s); err != nil {
-		f.Close()
-		return nil, err
+	for _, step := range []func(*os.File, address.Spec) error{fileOwner, SetTermios, fileOptions} {
+		if err := step(f, s); err != nil {
+			f.Close()
+			return nil, err
+		}
 	}
 	if on(s, "unlink-late") {
 		os.Remove(path)
 	}
-	c := &fileConn{f: f, writeOnly: writeOnly, closed: make(chan struct{})}
-	c.ignoreEOF = on(s, "ignoreeof")
+	c := &fileConn{f: f, writeOnly: access == os.O_WRONLY, closed: make(chan struct{}), ignoreEOF: on(s, "ignoreeof")}
 	if on(s, "unlink-close") {
 		c.onClose = func() { os.Remove(path) }
 	}
+	if access == os.O_RDONLY {
+		return &stream.Pair{R: c, W: readOnly{}}, nil
+	}
 	return c, nil
+}
+
+// ForReading and ForWriting return s opened for one direction only, as
+// socat opens the halves of a dual address and the two sides of -u: a
+// file kind without an access option gets o-rdonly or o-wronly. Other
+// kinds come back as they are.
+func ForReading(s address.Spec) address.Spec { return withAccess(s, "o-rdonly") }
+
+// ForWriting: see ForReading.
+func ForWriting(s address.Spec) address.Spec { return withAccess(s, "o-wronly") }
+
+func withAccess(s address.Spec, opt string) address.Spec {
+	switch s.Kind {
+	case address.File, address.Gopen:
+	default:
+		return s
+	}
+	for _, n := range []string{"o-rdonly", "o-wronly", "o-rdwr"} {
+		if _, ok := s.Opt(n); ok {
+			return s
+		}
+	}
+	s.Options = append(append([]address.Option(nil), s.Options...), address.Option{Name: opt})
+	return s
 }
 
 // openFlags are socat's o-* options that add an open(2) flag.
@@ -157,9 +152,15 @@ func fileOwner(f *os.File, s address.Spec) error {
 			return err
 		}
 	}
-	if v, ok := s.Opt("perm-late"); ok {
-		m, _ := strconv.ParseUint(v, 8, 32)
-		return f.Chmod(fs.FileMode(m))
+	// perm is the mode a file is created with (socat 1.7.4 leaves an
+	// existing file's alone); perm-late sets it on the open descriptor.
+	for _, name := range []string{"perm-late"} {
+		if v, ok := s.Opt(name); ok {
+			m, _ := strconv.ParseUint(v, 8, 32) // validated by address.Parse
+			if err := f.Chmod(fs.FileMode(m)); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -35,16 +35,16 @@ type packetConn struct {
 	onClose func()
 }
 
-func newPacketConn(pc net.PacketConn, to net.Addr, s address.Spec) (*packetConn, error) {
+func newPacketConn(ctx context.Context, pc net.PacketConn, to net.Addr, s address.Spec) (*packetConn, error) {
 	v, set := s.Opt("null-eof")
 	c := &packetConn{pc: pc, to: to, nullEOF: set && flagOn(v), buf: make([]byte, maxDatagram)}
 	if v, ok := s.Opt("range"); ok {
-		p, err := netip.ParsePrefix(v)
+		p, err := parseRange(ctx, v)
 		if err != nil {
 			pc.Close()
-			return nil, fmt.Errorf("range %q: %w", v, err)
+			return nil, err
 		}
-		c.allow = p.Masked()
+		c.allow = p
 	}
 	return c, nil
 }
@@ -136,7 +136,7 @@ func openPacket(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		return newPacketConn(pc, nil, s)
+		return newPacketConn(ctx, pc, nil, s)
 	case address.UDPDatagram:
 		network := ipNetwork("udp", s)
 		to, err := resolveUDP(ctx, network, s.Arg(0), s.Arg(1))
@@ -155,7 +155,7 @@ func openPacket(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		return newPacketConn(pc, to, s)
+		return newPacketConn(ctx, pc, to, s)
 	case address.UnixRecv:
 		path := unixPath(s)
 		if err := unlinkEarly(s, path); err != nil {
@@ -169,7 +169,7 @@ func openPacket(ctx context.Context, s address.Spec) (stream.Conn, error) {
 			pc.Close()
 			return nil, err
 		}
-		c, err := newPacketConn(pc, nil, s)
+		c, err := newPacketConn(ctx, pc, nil, s)
 		if err == nil && path[0] != '@' {
 			c.onClose = func() { os.Remove(path) }
 		}
@@ -198,7 +198,7 @@ func openPacket(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		if err != nil {
 			return nil, rawHint(err)
 		}
-		return newPacketConn(pc, to, s)
+		return newPacketConn(ctx, pc, to, s)
 	}
 	return nil, fmt.Errorf("%s: not a datagram address", s.Kind)
 }

@@ -178,6 +178,9 @@ func membership(opt, v string) (func(fd int) error, error) {
 	return func(fd int) error { return unix.SetsockoptIPMreqn(fd, unix.IPPROTO_IP, unix.IP_ADD_MEMBERSHIP, mreq) }, nil
 }
 
+// On reports whether the flag option name is set and not "0".
+func On(s address.Spec, name string) bool { return on(s, name) }
+
 // on reports whether the flag option name is set and not "0".
 func on(s address.Spec, name string) bool {
 	v, ok := s.Opt(name)

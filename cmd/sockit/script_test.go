@@ -16,18 +16,43 @@ import (
 )
 
 // TestScripts runs testdata/script/*.txtar: one script per user-visible
-// behaviour, with the built sockit binary on PATH. Scripts get $PORT and
+// behaviour, with the built sockit binary on PATH, and before it a link
+// named socat to it (so "exec socat" is the socat link, as a user who
+// installed the links gets; socat-examples-*.txtar run socat's own
+// EXAMPLES through it). Scripts get $PORT and
 // $PORT2 and $PORT3 (free TCP, UDP and TCP ports on 127.0.0.1) and one
 // command:
 //
 //	waitlisten tcp|udp|unix ADDR   wait (at most 10 s) until ADDR listens
 func TestScripts(t *testing.T) {
+	testscript.Run(t, scriptParams(t, testenv.Binary(t), nil))
+}
+
+// TestSocatExamplesMatchSocat runs the socat-examples-*.txtar scripts with
+// Debian's socat as "socat": they pass with the real socat too, so what
+// they check is socat's behaviour, not sockit's idea of it.
+func TestSocatExamplesMatchSocat(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "script", "socat-examples-*.txtar"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no socat example scripts: %v", err)
+	}
+	testscript.Run(t, scriptParams(t, testenv.Peer(t, "socat"), files))
+}
+
+// scriptParams runs the scripts (files, or every one) with sockit on PATH
+// and socat, a link to it, before it.
+func scriptParams(t *testing.T, socat string, files []string) testscript.Params {
 	bin := testenv.Binary(t)
-	testscript.Run(t, testscript.Params{
+	links := t.TempDir()
+	if err := os.Symlink(socat, filepath.Join(links, "socat")); err != nil {
+		t.Fatal(err)
+	}
+	return testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
+		Files:               files,
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
-			env.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+env.Getenv("PATH"))
+			env.Setenv("PATH", links+string(os.PathListSeparator)+filepath.Dir(bin)+string(os.PathListSeparator)+env.Getenv("PATH"))
 			env.Setenv("PORT", testenv.FreePort(t, "tcp4", "127.0.0.1"))
 			env.Setenv("PORT2", testenv.FreePort(t, "udp4", "127.0.0.1"))
 			env.Setenv("PORT3", testenv.FreePort(t, "tcp4", "127.0.0.1"))
@@ -36,7 +61,13 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"waitlisten": waitListenCmd,
 		},
-	})
+		Condition: func(cond string) (bool, error) {
+			if cond == "root" {
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+	}
 }
 
 // waitListenCmd waits until a socket listens at the address, reading

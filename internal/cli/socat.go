@@ -320,6 +320,13 @@ func (s *relaySession) run(ctx context.Context) error {
 	case listens(b.Kind):
 		return s.serve(ctx, b, a, false)
 	}
+	// -u and -U open each side for its one direction, as socat does.
+	switch {
+	case o.toB:
+		a, b = endpoint.ForReading(a), endpoint.ForWriting(b)
+	case o.toA:
+		a, b = endpoint.ForWriting(a), endpoint.ForReading(b)
+	}
 	ca, err := s.open(ctx, a)
 	if err != nil {
 		return err
@@ -482,11 +489,11 @@ func (s *relaySession) open(ctx context.Context, sp address.Spec) (stream.Conn, 
 	if sp.Writer != nil {
 		w := *sp.Writer
 		sp.Writer = nil
-		rc, err := s.open(ctx, sp)
+		rc, err := s.open(ctx, endpoint.ForReading(sp))
 		if err != nil {
 			return nil, err
 		}
-		wc, err := s.open(ctx, w)
+		wc, err := s.open(ctx, endpoint.ForWriting(w))
 		if err != nil {
 			rc.Close()
 			return nil, err
@@ -498,6 +505,20 @@ func (s *relaySession) open(ctx context.Context, sp address.Spec) (stream.Conn, 
 	switch kind := stdKind(sp); kind {
 	case address.Stdio, address.Stdin, address.Stdout, address.Stderr:
 		c, err = endpoint.OpenWith(ctx, sp, func(context.Context) (stream.Conn, error) {
+			// Terminal options act on the descriptor socat would use: 0,
+			// or 1 and 2 for STDOUT and STDERR.
+			var tty any = s.r.stdin
+			switch kind {
+			case address.Stdout:
+				tty = s.r.stdout
+			case address.Stderr:
+				tty = s.r.stderr
+			}
+			if f, ok := tty.(*os.File); ok {
+				if err := endpoint.SetTermios(f, sp); err != nil {
+					return nil, err
+				}
+			}
 			if kind == address.Stderr {
 				return endpoint.StdioFor(address.Stdout, nil, s.r.stderr), nil
 			}
@@ -569,6 +590,8 @@ func stdKind(sp address.Spec) address.Kind {
 func (s *relaySession) command(sp address.Spec) endpoint.Command {
 	cmd := endpoint.CommandFor(sp)
 	cmd.Stderr = s.r.stderr // socat's children share its stderr
+	// socat talks to a child over a socket pair unless told pipes.
+	cmd.SocketPair = s.socat && !endpoint.On(sp, "pipes")
 	return cmd
 }
 
