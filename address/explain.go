@@ -2,6 +2,7 @@ package address
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -39,6 +40,16 @@ var about = map[Kind]string{
 	PTY:           "a new pseudo-terminal; another program opens its other side (see link)",
 	OpenSSL:       "connects to a TLS server and verifies it (system roots, cafile, or pin)",
 	OpenSSLListen: "listens for TLS connections (cert, or a temporary self-signed one)",
+	Stderr:        "writes stderr (reads as empty)",
+	FD:            "a descriptor the process inherited",
+	UDPRecv:       "receives datagrams from anyone on a port; sends nothing",
+	UDPDatagram:   "sends datagrams to one address (broadcast and multicast too), receives from anyone",
+	UnixRecv:      "receives datagrams on a Unix socket; sends nothing",
+	UnixClient:    "connects to a Unix socket, stream or datagram",
+	IPSendto:      "sends raw IP packets of a protocol to a host (root)",
+	IPRecvfrom:    "receives raw IP packets of a protocol; answers the first sender, or every one with fork (root)",
+	IPRecv:        "receives raw IP packets of a protocol from anyone (root)",
+	IPDatagram:    "sends raw IP packets to one address, receives from anyone (root)",
 }
 
 // Usage returns the address head for a type name as socat's -h shows it,
@@ -71,22 +82,47 @@ func Usage(name string) string {
 	return b.String()
 }
 
-// Explain describes how s was read: its type, each parameter by name,
-// and each option with what it does, ending with the canonical spelling.
+// Explain describes how s was read: its type, each parameter by name
+// as the lexer left it (quotes and escapes resolved), and each option with
+// what it does, ending with the canonical spelling. A dual address (A!!B)
+// is explained half by half.
 func (s Spec) Explain() string {
+	if s.Writer != nil {
+		r := s
+		r.Writer = nil
+		var b strings.Builder
+		b.WriteString("dual       reads from the first address, writes to the second (socat's A!!B)\n")
+		b.WriteString("read from:\n")
+		b.WriteString(indent(r.explainOne()))
+		b.WriteString("write to:\n")
+		b.WriteString(indent(s.Writer.explainOne()))
+		fmt.Fprintf(&b, "canonical  %s\n", s)
+		return b.String()
+	}
+	return s.explainOne() + fmt.Sprintf("canonical  %s\n", s)
+}
+
+func indent(text string) string {
+	return "  " + strings.ReplaceAll(strings.TrimSuffix(text, "\n"), "\n", "\n  ") + "\n"
+}
+
+func (s Spec) explainOne() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "type       %s: %s\n", s.Kind, about[s.Kind])
 	for i, a := range s.Args {
 		name := "param"
-		if names := params[s.Kind]; i < len(names) {
+		if names := paramNames(s.Kind); i < len(names) {
 			name = names[i]
 		}
 		fmt.Fprintf(&b, "%-10s %q\n", name, a)
 	}
 	for _, o := range s.Options {
 		v := o.Value
-		if v == "" {
+		switch {
+		case v == "":
 			v = "on"
+		case strings.ContainsAny(v, " \t\n'\"\\,:"):
+			v = strconv.Quote(v) // show exactly what the lexer left
 		}
 		help := options[o.Name].help
 		if o.Name == "pf" {
@@ -94,6 +130,22 @@ func (s Spec) Explain() string {
 		}
 		fmt.Fprintf(&b, "option     %s = %s: %s\n", o.Name, v, help)
 	}
-	fmt.Fprintf(&b, "canonical  %s\n", s)
 	return b.String()
+}
+
+// paramNames names a kind's parameters: socat's names, or sockit's for
+// its own kinds.
+func paramNames(k Kind) []string {
+	if p, ok := params[k]; ok {
+		return p
+	}
+	_, entries := lookupType(string(k))
+	if len(entries) == 0 {
+		return nil
+	}
+	var out []string
+	for _, p := range entries[len(entries)-1].params {
+		out = append(out, p.name)
+	}
+	return out
 }

@@ -147,3 +147,56 @@ func TestGroupsMatchSocat(t *testing.T) {
 		}
 	}
 }
+
+func FuzzDalan(f *testing.F) {
+	for _, s := range []string{`x7f000001`, `i-1000 s5 B255`, `"Hello world!\n"`, `'a'`, `x6574683000`, `L18446744073709551615`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ParseDalan(s) //nolint:errcheck // must not panic; errors are fine
+	})
+}
+
+func FuzzSplitCommand(f *testing.F) {
+	for _, s := range []string{`echo (,)[,]{,}","([),])hugo`, `sh -c 'a b'`, `a\ b "c d"`, `'unclosed`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		words, err := SplitCommand(s)
+		if err != nil {
+			return
+		}
+		for _, w := range words {
+			if strings.IndexByte(w, 0) >= 0 {
+				t.Fatalf("%q: a word holds a NUL: %q", s, w)
+			}
+		}
+	})
+}
+
+func TestDalan(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []byte
+	}{
+		{"x7f000001", []byte{0x7f, 0, 0, 1}},
+		{"x6574683000", []byte("eth0\x00")},
+		{`"ab\n"`, []byte("ab\n")},
+		{"'c'", []byte("c")},
+		{"B255 b-1", []byte{255, 255}},
+	}
+	for _, tt := range tests {
+		got, err := ParseDalan(tt.in)
+		if err != nil || !bytes.Equal(got, tt.want) {
+			t.Errorf("ParseDalan(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	if got, _ := ParseDalan("i1"); len(got) != 4 {
+		t.Errorf("i1 is %d bytes", len(got))
+	}
+	for _, bad := range []string{"x7", "xzz", `"open`, "'ab'", "i99999999999"} {
+		if _, err := ParseDalan(bad); err == nil {
+			t.Errorf("ParseDalan(%q) accepted", bad)
+		}
+	}
+}

@@ -179,7 +179,8 @@ type firstPeerListener struct {
 	cleanup   func()
 	mu        sync.Mutex
 	done      chan struct{}
-	taken     bool
+	taken     bool // Accept has been called
+	handed    bool // Accept returned a conn, which owns the socket now
 }
 
 func newFirstPeerListener(sock packetSocket, readOne func([]byte) (int, net.Addr, error), cleanup func()) *firstPeerListener {
@@ -211,6 +212,14 @@ func (l *firstPeerListener) Accept() (stream.Conn, error) {
 	if n == 0 {
 		pending = []byte{}
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	select {
+	case <-l.done:
+		return nil, net.ErrClosed // closed while the datagram came in
+	default:
+	}
+	l.handed = true
 	return &datagramConn{packetSocket: l.sock, pending: pending, remote: peer, onClose: l.closeOnce, skipEmpty: l.skipEmpty}, nil
 }
 
@@ -225,12 +234,15 @@ func (l *firstPeerListener) closeOnce() {
 	}
 }
 
+// Close stops the listener. Until a peer's conn is handed out the socket
+// is the listener's, and closing it ends an Accept waiting for the first
+// datagram (a listener waiting for its first peer ends on ^C); after
+// that, the socket is the conn's.
 func (l *firstPeerListener) Close() error {
 	l.mu.Lock()
-	taken := l.taken
-	l.mu.Unlock()
+	defer l.mu.Unlock()
 	var err error
-	if !taken {
+	if !l.handed {
 		err = l.sock.Close()
 	}
 	l.closeOnce()

@@ -5,12 +5,14 @@ package endpoint
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/stream"
@@ -177,6 +179,10 @@ func Listen(ctx context.Context, s address.Spec) (Listener, error) {
 	if decorates(s) {
 		ln = &decoratingListener{Listener: ln, s: s}
 	}
+	if v, ok := s.Opt("accept-timeout"); ok {
+		d, _ := address.ParseSeconds(v) // validated by address.Parse
+		ln = &timedListener{Listener: ln, d: d}
+	}
 	if v, ok := s.Opt("range"); ok {
 		prefix, err := parseRange(ctx, v)
 		if err != nil {
@@ -186,6 +192,28 @@ func Listen(ctx context.Context, s address.Spec) (Listener, error) {
 		return &rangeListener{Listener: ln, prefix: prefix}, nil
 	}
 	return ln, nil
+}
+
+// timedListener is accept-timeout: an Accept that waits longer fails,
+// and closes the listener, as socat ends.
+type timedListener struct {
+	Listener
+	d time.Duration
+}
+
+// ErrAcceptTimeout is what Accept gives when accept-timeout ran out.
+var ErrAcceptTimeout = errors.New("accept-timeout: no peer came in time")
+
+func (l *timedListener) Accept() (stream.Conn, error) {
+	t := time.AfterFunc(l.d, func() { l.Listener.Close() })
+	c, err := l.Listener.Accept()
+	if !t.Stop() {
+		if err == nil {
+			c.Close()
+		}
+		return nil, ErrAcceptTimeout
+	}
+	return c, err
 }
 
 // decoratingListener applies Decorate's options to every accepted conn.

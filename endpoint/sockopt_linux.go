@@ -67,6 +67,12 @@ func sockopts(s address.Spec) func(network, address string, rc syscall.RawConn) 
 				return func(string, string, syscall.RawConn) error { return err }
 			}
 			set = append(set, f)
+		case "ip-options":
+			b, err := address.ParseDalan(v)
+			if err != nil {
+				return func(string, string, syscall.RawConn) error { return fmt.Errorf("ip-options: %w", err) }
+			}
+			set = append(set, func(fd int) error { return unix.SetsockoptString(fd, unix.IPPROTO_IP, unix.IP_OPTIONS, string(b)) })
 		case "ip-multicast-if":
 			ip := net.ParseIP(v).To4()
 			if ip == nil {

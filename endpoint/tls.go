@@ -3,7 +3,10 @@ package endpoint
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"fmt"
 	"net"
+	"strings"
 
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/stream"
@@ -58,6 +61,26 @@ func dialTLS(ctx context.Context, s address.Spec) (stream.Conn, error) {
 	if sni := opt(s, "snihost"); sni != "" {
 		cfg.ServerName = sni // SNI only; the name checked stays commonname
 	}
+	if on(s, "openssl-no-sni") {
+		// No SNI; verification still checks the name, through the callback.
+		name := cfg.ServerName
+		cfg.ServerName = ""
+		if verifyOn(s) && cfg.VerifyConnection == nil && !cfg.InsecureSkipVerify {
+			cfg.InsecureSkipVerify = true
+			roots := cfg.RootCAs
+			cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+				opts := x509.VerifyOptions{Roots: roots, DNSName: name, Intermediates: x509.NewCertPool()}
+				for _, c := range cs.PeerCertificates[1:] {
+					opts.Intermediates.AddCert(c)
+				}
+				_, err := cs.PeerCertificates[0].Verify(opts)
+				return err
+			}
+		}
+	}
+	if err := tlsVersions(cfg, s); err != nil {
+		return nil, err
+	}
 	c, err := dialTCP(ctx, s)
 	if err != nil {
 		return nil, err
@@ -68,6 +91,29 @@ func dialTLS(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		return nil, err
 	}
 	return tc, nil
+}
+
+// tlsVersions applies openssl-min-proto-version and
+// openssl-max-proto-version (TLS1.2, TLS1.3; sockit speaks no older TLS).
+func tlsVersions(cfg *tls.Config, s address.Spec) error {
+	for _, o := range []struct {
+		name string
+		to   *uint16
+	}{{"openssl-min-proto-version", &cfg.MinVersion}, {"openssl-max-proto-version", &cfg.MaxVersion}} {
+		v, ok := s.Opt(o.name)
+		if !ok {
+			continue
+		}
+		switch strings.ToUpper(strings.NewReplacer("v", "", "V", "", "_", ".").Replace(v)) {
+		case "TLS1.2":
+			*o.to = tls.VersionTLS12
+		case "TLS1.3":
+			*o.to = tls.VersionTLS13
+		default:
+			return fmt.Errorf("%s=%s: sockit speaks TLS1.2 and TLS1.3", o.name, v)
+		}
+	}
+	return nil
 }
 
 // TLSListener is an OPENSSL-LISTEN listener. Each accepted conn does its
@@ -99,6 +145,9 @@ func listenTLS(ctx context.Context, s address.Spec) (Listener, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := tlsVersions(cfg, s); err != nil {
+		return nil, err
+	}
 	ln, err := listenTCP(ctx, s)
 	if err != nil {
 		return nil, err
@@ -116,6 +165,12 @@ func TLSFingerprint(ln Listener) (fingerprint string, generated, ok bool) {
 			ln = w.Listener
 			continue
 		case *guardListener:
+			ln = w.Listener
+			continue
+		case *decoratingListener:
+			ln = w.Listener
+			continue
+		case *timedListener:
 			ln = w.Listener
 			continue
 		}

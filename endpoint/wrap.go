@@ -1,6 +1,7 @@
 package endpoint
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"strconv"
@@ -13,7 +14,7 @@ import (
 
 // wrapOptions are the options decorate handles; a spec with none of them
 // gets its conn back untouched, so the kernel's fast paths stay.
-var wrapOptions = []string{"shut-none", "shut-down", "shut-close", "shut-null", "end-close", "cool-write", "readbytes", "crlf", "cr"}
+var wrapOptions = []string{"shut-none", "shut-down", "shut-close", "shut-null", "end-close", "cool-write", "readbytes", "escape", "crlf", "cr"}
 
 // Decorate applies the options that change how a conn ends or reads:
 // socat's shut-* and end-close (what end of stream does to this address),
@@ -24,7 +25,7 @@ func Decorate(c stream.Conn, s address.Spec) stream.Conn {
 	if !decorates(s) {
 		return c
 	}
-	w := &wrapped{Conn: c, shut: "shut-down", limit: -1}
+	w := &wrapped{Conn: c, shut: "shut-down", limit: -1, escape: -1}
 	asked := false
 	for _, o := range s.Options {
 		switch o.Name {
@@ -37,6 +38,9 @@ func Decorate(c stream.Conn, s address.Spec) stream.Conn {
 		case "readbytes":
 			w.limit, _ = strconv.ParseInt(o.Value, 10, 64) // validated by address.Parse
 			asked = true
+		case "escape":
+			n, _ := strconv.Atoi(o.Value) // validated by address.Parse
+			w.escape, asked = n, true
 		}
 	}
 	if asked {
@@ -64,15 +68,25 @@ func decorates(s address.Spec) bool {
 // wrapped is a conn with Decorate's options applied.
 type wrapped struct {
 	stream.Conn
-	shut  string
-	cool  bool
-	limit int64 // bytes left to read; -1 for no limit
-	once  sync.Once
+	shut   string
+	cool   bool
+	limit  int64 // bytes left to read; -1 for no limit
+	escape int   // a byte that reads as EOF (socat's escape); -1 for none
+	ended  bool  // the escape byte was read
+	once   sync.Once
 }
 
 func (w *wrapped) Read(p []byte) (int, error) {
-	if w.limit == 0 {
+	if w.limit == 0 || w.ended {
 		return 0, io.EOF
+	}
+	if w.escape >= 0 {
+		n, err := w.Conn.Read(p)
+		if i := bytes.IndexByte(p[:n], byte(w.escape)); i >= 0 {
+			w.ended = true
+			return i, nil
+		}
+		return n, err
 	}
 	if w.limit > 0 && int64(len(p)) > w.limit {
 		p = p[:w.limit]
@@ -115,8 +129,11 @@ func (w *wrapped) Close() error {
 }
 
 // ReadHalf keeps the kernel's splice path for readbytes: io.Copy splices
-// from a LimitedReader over a socket.
+// from a LimitedReader over a socket. escape looks at every byte.
 func (w *wrapped) ReadHalf() io.Reader {
+	if w.escape >= 0 {
+		return readerFunc(w.Read)
+	}
 	r := readerOf(w.Conn)
 	if w.limit >= 0 {
 		return &io.LimitedReader{R: r, N: w.limit}

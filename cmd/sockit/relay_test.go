@@ -79,6 +79,11 @@ func TestRelayMatchesSocat(t *testing.T) {
 		{"wrong parameter count", []string{"-u", "-", "tcp:1"}, "", ""},
 		{"option outside its groups", []string{"-u", "OPEN:DIR/in.txt,fork", "-"}, "", ""},
 		{"three addresses", []string{"-", "-", "-"}, "", ""},
+		{"escape ends the input", []string{"-u", "-,escape=3", "-"}, "before\x03after", ""},
+		{"readbytes", []string{"-u", "-,readbytes=5", "-"}, "0123456789", ""},
+		{"accept-timeout", []string{"TCP4-LISTEN:0,bind=127.0.0.1,accept-timeout=0.2", "-"}, "", ""},
+		{"cr", []string{"-u", "-", "-,cr"}, "a\nb\n", ""},
+		{"perm-late on an existing file", []string{"-u", "-", "OPEN:DIR/in.txt,o-trunc,perm-late=0600"}, "new\n", "in.txt"},
 		// Terminal options, read back by stty on the child's pty (shut-none:
 		// sockit relay would type ^D at the end of stdin, while stty runs).
 		// socat's csize has no effect, so it is not compared.

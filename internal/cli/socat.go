@@ -427,6 +427,10 @@ func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA b
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
+			if errors.Is(err, endpoint.ErrAcceptTimeout) {
+				s.log.line('N', err.Error())
+				return nil // socat 1.7.4 ends with status 0
+			}
 			return fmt.Errorf("accept: %w", err)
 		}
 		s.log.line('N', fmt.Sprintf("accepting connection from %s on %s", endpoint.Addr(c.RemoteAddr()), endpoint.Addr(c.LocalAddr())))
