@@ -53,6 +53,13 @@ const (
 	IPRecvfrom  Kind = "IP-RECVFROM"
 	IPRecv      Kind = "IP-RECV"
 	IPDatagram  Kind = "IP-DATAGRAM"
+	// socat's generic sockets: domain, type and protocol as numbers.
+	SocketConnect  Kind = "SOCKET-CONNECT"
+	SocketListen   Kind = "SOCKET-LISTEN"
+	SocketSendto   Kind = "SOCKET-SENDTO"
+	SocketRecvfrom Kind = "SOCKET-RECVFROM"
+	SocketRecv     Kind = "SOCKET-RECV"
+	SocketDatagram Kind = "SOCKET-DATAGRAM"
 )
 
 // Kinds lists the address type names Parse accepts: socat's types and

@@ -52,6 +52,9 @@ var kindOf = map[string]struct {
 	"open": {File, ""}, "create": {Create, ""}, "gopen": {Gopen, ""}, "pipe": {Pipe, ""}, "pty": {PTY, ""},
 	"socks4": {Socks4, ""}, "socks4a": {Socks4A, ""}, "proxy": {Proxy, ""},
 	"openssl": {OpenSSL, ""}, "openssl-listen": {OpenSSLListen, ""},
+	"socket-connect": {SocketConnect, ""}, "socket-listen": {SocketListen, ""},
+	"socket-sendto": {SocketSendto, ""}, "socket-recvfrom": {SocketRecvfrom, ""},
+	"socket-recv": {SocketRecv, ""}, "socket-datagram": {SocketDatagram, ""},
 }
 
 // refused are socat address types sockit does not open, with the reason.
@@ -69,12 +72,6 @@ var refused = map[string]string{
 	"vsock-connect":       "sockit has no VSOCK addresses (no virtual machine sockets to test them on)",
 	"vsock-listen":        "sockit has no VSOCK addresses (no virtual machine sockets to test them on)",
 	"interface":           "sockit has no INTERFACE (raw packet) addresses; use tshark to watch an interface",
-	"socket-connect":      "sockit has no generic SOCKET-* addresses yet; use the typed address (TCP, UNIX-CONNECT, ...)",
-	"socket-listen":       "sockit has no generic SOCKET-* addresses yet; use the typed address (TCP-LISTEN, UNIX-LISTEN, ...)",
-	"socket-sendto":       "sockit has no generic SOCKET-* addresses yet; use the typed address (UDP-SENDTO, UNIX-SENDTO, ...)",
-	"socket-recvfrom":     "sockit has no generic SOCKET-* addresses yet; use the typed address (UDP-RECVFROM, ...)",
-	"socket-recv":         "sockit has no generic SOCKET-* addresses yet; use the typed address (UDP-RECV, UNIX-RECV, ...)",
-	"socket-datagram":     "sockit has no generic SOCKET-* addresses yet; use the typed address (UDP-DATAGRAM, ...)",
 	"tun":                 "sockit has no TUN addresses yet",
 	// Types of socat 1.8 and of other builds, refused by name too.
 	"readline":      "READLINE is not supported: sockit has no line editor; use rlwrap sockit relay - ...",

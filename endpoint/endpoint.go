@@ -98,8 +98,12 @@ func dial(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		return openPacket(ctx, s)
 	case address.FD:
 		return openFD(s)
+	case address.SocketConnect:
+		dial = func(ctx context.Context) (stream.Conn, error) { return dialGeneric(ctx, s) }
+	case address.SocketSendto, address.SocketDatagram, address.SocketRecv, address.SocketRecvfrom:
+		return openGenericPacket(s)
 	case address.TCPListen, address.UDPListen, address.UDPRecvfrom, address.UnixListen, address.UnixRecvfrom,
-		address.OpenSSLListen, address.IPRecvfrom:
+		address.OpenSSLListen, address.IPRecvfrom, address.SocketListen:
 		return acceptOne(ctx, s)
 	case address.Stdio, address.Stdin, address.Stdout:
 		return StdioFor(s.Kind, os.Stdin, os.Stdout), nil
@@ -263,6 +267,8 @@ func listen(ctx context.Context, s address.Spec) (Listener, error) {
 		return listenUnixgram(s)
 	case address.IPRecvfrom:
 		return listenIPRecvfrom(s)
+	case address.SocketListen:
+		return listenGeneric(s)
 	}
 	return nil, fmt.Errorf("%s: cannot listen", s.Kind)
 }

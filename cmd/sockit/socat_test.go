@@ -2,11 +2,14 @@ package main
 
 import (
 	"bufio"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -196,5 +199,80 @@ func TestSocatHelpTables(t *testing.T) {
 		if w, ok := want[name]; !ok || w != g {
 			t.Errorf("%s: link says %q, socat %q", name, g, w)
 		}
+	}
+}
+
+// TestSocatGenericSocketsMatch: SOCKET-CONNECT, -LISTEN, -SENDTO and
+// -DATAGRAM with AF_INET and AF_UNIX addresses written as raw bytes carry
+// the same bytes through socat and the socat link.
+func TestSocatGenericSocketsMatch(t *testing.T) {
+	inet := func(port string) string {
+		n, _ := strconv.Atoi(port)
+		return fmt.Sprintf("x%04x x7f000001 x0000000000000000", n)
+	}
+	for name, cmd := range socatTools(t) {
+		t.Run(name, func(t *testing.T) {
+			// SOCKET-CONNECT to a TCP listener, and to a Unix one.
+			ln, _ := net.Listen("tcp4", "127.0.0.1:0")
+			defer ln.Close()
+			_, port, _ := net.SplitHostPort(ln.Addr().String())
+			path := filepath.Join(t.TempDir(), "g.sock")
+			uln, _ := net.Listen("unix", path)
+			defer uln.Close()
+			for _, tc := range []struct {
+				ln   net.Listener
+				addr string
+			}{{ln, "SOCKET-CONNECT:2:6:" + inet(port)}, {uln, "SOCKET-CONNECT:1:0:x" + hex.EncodeToString([]byte(path)) + "00"}} {
+				got := make(chan string, 1)
+				go func() {
+					c, err := tc.ln.Accept()
+					if err != nil {
+						got <- err.Error()
+						return
+					}
+					b, _ := io.ReadAll(c)
+					c.Close()
+					got <- string(b)
+				}()
+				p := testenv.Start(t, strings.NewReader("generic connect\n"), append(cmd, "-u", "-", tc.addr)...)
+				if code := p.Wait(t); code != 0 {
+					t.Fatalf("%s: exit %d, %s", tc.addr, code, p.Stderr.String())
+				}
+				if s := <-got; s != "generic connect\n" {
+					t.Errorf("%s: the listener read %q", tc.addr, s)
+				}
+			}
+			// SOCKET-LISTEN: a TCP client sends.
+			lport := testenv.FreePort(t, "tcp4", "127.0.0.1")
+			p := testenv.Start(t, nil, append(cmd, "-u", "SOCKET-LISTEN:2:6:"+inet(lport)+",reuseaddr", "-")...)
+			var c net.Conn
+			for i := 0; i < 500; i++ {
+				var err error
+				if c, err = net.Dial("tcp4", "127.0.0.1:"+lport); err == nil {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if c == nil {
+				t.Fatal("SOCKET-LISTEN never listened")
+			}
+			c.Write([]byte("generic listen\n"))
+			c.Close()
+			if code := p.Wait(t); code != 0 || p.Stdout.String() != "generic listen\n" {
+				t.Errorf("SOCKET-LISTEN: exit %d, stdout %q, stderr %q", code, p.Stdout.String(), p.Stderr.String())
+			}
+			// SOCKET-DATAGRAM to a UDP socket.
+			pc, _ := net.ListenPacket("udp4", "127.0.0.1:0")
+			defer pc.Close()
+			_, uport, _ := net.SplitHostPort(pc.LocalAddr().String())
+			p = testenv.Start(t, strings.NewReader("generic datagram\n"), append(cmd, "-u", "-", "SOCKET-DATAGRAM:2:2:17:"+inet(uport))...)
+			p.Wait(t)
+			buf := make([]byte, 100)
+			pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+			n, _, err := pc.ReadFrom(buf)
+			if err != nil || string(buf[:n]) != "generic datagram\n" {
+				t.Errorf("SOCKET-DATAGRAM: %q, %v", buf[:n], err)
+			}
+		})
 	}
 }

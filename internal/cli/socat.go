@@ -654,7 +654,7 @@ func socatParseError(err error) error {
 func listens(k address.Kind) bool {
 	switch k {
 	case address.TCPListen, address.UDPListen, address.UDPRecvfrom, address.UnixListen, address.UnixRecvfrom,
-		address.OpenSSLListen, address.IPRecvfrom:
+		address.OpenSSLListen, address.IPRecvfrom, address.SocketListen:
 		return true
 	}
 	return false
@@ -674,7 +674,7 @@ func datagramKind(k address.Kind) bool {
 	switch k {
 	case address.UDP, address.UDPListen, address.UDPSendto, address.UDPRecvfrom, address.UnixSendto, address.UnixRecvfrom,
 		address.UDPRecv, address.UDPDatagram, address.UnixRecv, address.IPSendto, address.IPRecvfrom, address.IPRecv,
-		address.IPDatagram:
+		address.IPDatagram, address.SocketSendto, address.SocketRecvfrom, address.SocketRecv, address.SocketDatagram:
 		return true
 	}
 	return false
