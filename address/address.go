@@ -53,6 +53,7 @@ const (
 	IPRecvfrom  Kind = "IP-RECVFROM"
 	IPRecv      Kind = "IP-RECV"
 	IPDatagram  Kind = "IP-DATAGRAM"
+	Interface   Kind = "INTERFACE"
 	// socat's generic sockets: domain, type and protocol as numbers.
 	SocketConnect  Kind = "SOCKET-CONNECT"
 	SocketListen   Kind = "SOCKET-LISTEN"

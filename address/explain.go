@@ -12,7 +12,7 @@ var params = map[Kind][]string{
 	Socks5: {"socks-server", "host", "port"}, Proxy: {"proxy-server", "host", "port"}, OpenSSL: {"host", "port"}, OpenSSLListen: {"port"}, UDP: {"host", "port"}, UDPSendto: {"host", "port"},
 	TCPListen: {"port"}, UDPListen: {"port"}, UDPRecvfrom: {"port"},
 	UnixConnect: {"filename"}, UnixListen: {"filename"}, UnixSendto: {"filename"}, UnixRecvfrom: {"filename"},
-	Exec: {"command-line"}, System: {"shell-command"},
+	Exec: {"command-line"}, System: {"shell-command"}, Interface: {"interface"},
 	File: {"filename"}, Create: {"filename"}, Gopen: {"filename"}, Pipe: {"filename"},
 }
 
@@ -50,6 +50,7 @@ var about = map[Kind]string{
 	IPRecvfrom:     "receives raw IP packets of a protocol; answers the first sender, or every one with fork (root)",
 	IPRecv:         "receives raw IP packets of a protocol from anyone (root)",
 	IPDatagram:     "sends raw IP packets to one address, receives from anyone (root)",
+	Interface:      "whole link-level frames on a network interface (root)",
 	SocketConnect:  "a stream socket of any domain and protocol, connected to a raw address",
 	SocketListen:   "a stream socket of any domain and protocol, listening on a raw address",
 	SocketSendto:   "a socket of any domain, type and protocol, sending to a raw address",

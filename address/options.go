@@ -40,7 +40,7 @@ var (
 	tlsKinds     = []Kind{OpenSSL, OpenSSLListen}
 	unixKinds    = []Kind{UnixConnect, UnixListen, UnixSendto, UnixRecvfrom, UnixRecv, UnixClient}
 	genericKinds = []Kind{SocketConnect, SocketListen, SocketSendto, SocketRecvfrom, SocketRecv, SocketDatagram}
-	socketKinds  = append(append(append([]Kind{}, ipKinds...), unixKinds...), genericKinds...)
+	socketKinds  = append(append(append([]Kind{Interface}, ipKinds...), unixKinds...), genericKinds...)
 	dialKinds    = []Kind{TCP, UDP, UDPSendto, UnixConnect, UnixSendto, UnixClient, OpenSSL, Socks4, Socks4A, Socks5, Proxy, SocketConnect}
 	childKinds   = []Kind{Exec, System}
 	fileKinds    = []Kind{File, Create, Gopen, Pipe}

@@ -52,6 +52,7 @@ var kindOf = map[string]struct {
 	"open": {File, ""}, "create": {Create, ""}, "gopen": {Gopen, ""}, "pipe": {Pipe, ""}, "pty": {PTY, ""},
 	"socks4": {Socks4, ""}, "socks4a": {Socks4A, ""}, "proxy": {Proxy, ""},
 	"openssl": {OpenSSL, ""}, "openssl-listen": {OpenSSLListen, ""},
+	"interface":      {Interface, ""},
 	"socket-connect": {SocketConnect, ""}, "socket-listen": {SocketListen, ""},
 	"socket-sendto": {SocketSendto, ""}, "socket-recvfrom": {SocketRecvfrom, ""},
 	"socket-recv": {SocketRecv, ""}, "socket-datagram": {SocketDatagram, ""},
@@ -71,7 +72,6 @@ var refused = map[string]string{
 	"sctp6-listen":        "sockit has no SCTP (Go's net has none)",
 	"vsock-connect":       "sockit has no VSOCK addresses (no virtual machine sockets to test them on)",
 	"vsock-listen":        "sockit has no VSOCK addresses (no virtual machine sockets to test them on)",
-	"interface":           "sockit has no INTERFACE (raw packet) addresses; use tshark to watch an interface",
 	"tun":                 "sockit has no TUN addresses yet",
 	// Types of socat 1.8 and of other builds, refused by name too.
 	"readline":      "READLINE is not supported: sockit has no line editor; use rlwrap sockit relay - ...",

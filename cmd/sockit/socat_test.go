@@ -276,3 +276,34 @@ func TestSocatGenericSocketsMatch(t *testing.T) {
 		})
 	}
 }
+
+// TestSocatInterfaceMatch: INTERFACE:lo (root) reads whole frames; a UDP
+// datagram sent over loopback shows up in both socat's and the link's.
+func TestSocatInterfaceMatch(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("INTERFACE needs root")
+	}
+	port := testenv.FreePort(t, "udp4", "127.0.0.1")
+	seen := map[string]int{}
+	for name, cmd := range socatTools(t) {
+		p := testenv.Start(t, nil, append(cmd, "-u", "-T", "1", "INTERFACE:lo", "-")...)
+		marker := "frame-marker-" + name
+		deadline := time.Now().Add(5 * time.Second)
+		for !strings.Contains(p.Stdout.String(), marker) && time.Now().Before(deadline) {
+			c, _ := net.Dial("udp4", "127.0.0.1:"+port)
+			c.Write([]byte(marker))
+			c.Close()
+			time.Sleep(50 * time.Millisecond)
+		}
+		p.Wait(t)
+		if strings.Contains(p.Stdout.String(), marker) {
+			seen[name]++
+		}
+		if p.Stderr.Len() > 0 {
+			t.Errorf("%s: stderr %q", name, p.Stderr.String())
+		}
+	}
+	if seen["socat"] != 1 || seen["socat link"] != 1 {
+		t.Errorf("the frame was seen: %v", seen)
+	}
+}

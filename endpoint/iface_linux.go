@@ -1,0 +1,93 @@
+package endpoint
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sockit/sockit/address"
+	"github.com/sockit/sockit/stream"
+)
+
+// openInterface is socat's INTERFACE:<name> (root): a packet socket bound
+// to the interface, reading and writing whole link-level frames, one per
+// Read and Write. The iff-* options set the interface's flags first.
+func openInterface(s address.Spec) (stream.Conn, error) {
+	ifi, err := net.InterfaceByName(s.Arg(0))
+	if err != nil {
+		return nil, err
+	}
+	if err := setInterfaceFlags(ifi.Name, s); err != nil {
+		return nil, err
+	}
+	proto := htons(unix.ETH_P_ALL)
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, int(proto))
+	if err != nil {
+		return nil, rawHint(os.NewSyscallError("socket", err))
+	}
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: proto, Ifindex: ifi.Index}); err != nil {
+		unix.Close(fd)
+		return nil, os.NewSyscallError("bind", err)
+	}
+	f := os.NewFile(uintptr(fd), "interface:"+ifi.Name)
+	if set := sockopts(s); set != nil {
+		rc, err := f.SyscallConn()
+		if err == nil {
+			err = set("", "", rc)
+		}
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return &fileConn{f: f, closed: make(chan struct{})}, nil
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// interfaceFlags are socat's iff-* options.
+var interfaceFlags = map[string]uint16{
+	"iff-up": unix.IFF_UP, "iff-broadcast": unix.IFF_BROADCAST, "iff-debug": unix.IFF_DEBUG,
+	"iff-loopback": unix.IFF_LOOPBACK, "iff-pointopoint": unix.IFF_POINTOPOINT, "iff-notrailers": unix.IFF_NOTRAILERS,
+	"iff-running": unix.IFF_RUNNING, "iff-noarp": unix.IFF_NOARP, "iff-promisc": unix.IFF_PROMISC,
+	"iff-allmulti": unix.IFF_ALLMULTI, "iff-master": unix.IFF_MASTER, "iff-slave": unix.IFF_SLAVE,
+	"iff-multicast": unix.IFF_MULTICAST, "iff-portsel": unix.IFF_PORTSEL, "iff-automedia": unix.IFF_AUTOMEDIA,
+	"iff-dynamic": unix.IFF_DYNAMIC,
+}
+
+// setInterfaceFlags applies the iff-* options to the interface name.
+func setInterfaceFlags(name string, s address.Spec) error {
+	var set, clear uint16
+	for _, o := range s.Options {
+		if bit, ok := interfaceFlags[o.Name]; ok {
+			if flagOn(o.Value) {
+				set |= bit
+			} else {
+				clear |= bit
+			}
+		}
+	}
+	if set == 0 && clear == 0 {
+		return nil
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("interface %s flags: %w", name, err)
+	}
+	ifr.SetUint16(ifr.Uint16()&^clear | set)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("interface %s flags (%s): %w", name, strings.TrimSpace(fmt.Sprintf("%#x", set)), err)
+	}
+	return nil
+}
