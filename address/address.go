@@ -54,6 +54,7 @@ const (
 	IPRecv      Kind = "IP-RECV"
 	IPDatagram  Kind = "IP-DATAGRAM"
 	Interface   Kind = "INTERFACE"
+	TUN         Kind = "TUN"
 	// socat's generic sockets: domain, type and protocol as numbers.
 	SocketConnect  Kind = "SOCKET-CONNECT"
 	SocketListen   Kind = "SOCKET-LISTEN"

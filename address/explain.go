@@ -51,6 +51,7 @@ var about = map[Kind]string{
 	IPRecv:         "receives raw IP packets of a protocol from anyone (root)",
 	IPDatagram:     "sends raw IP packets to one address, receives from anyone (root)",
 	Interface:      "whole link-level frames on a network interface (root)",
+	TUN:            "a new TUN or TAP interface: packets in and out (root)",
 	SocketConnect:  "a stream socket of any domain and protocol, connected to a raw address",
 	SocketListen:   "a stream socket of any domain and protocol, listening on a raw address",
 	SocketSendto:   "a socket of any domain, type and protocol, sending to a raw address",

@@ -41,6 +41,7 @@ var (
 	unixKinds    = []Kind{UnixConnect, UnixListen, UnixSendto, UnixRecvfrom, UnixRecv, UnixClient}
 	genericKinds = []Kind{SocketConnect, SocketListen, SocketSendto, SocketRecvfrom, SocketRecv, SocketDatagram}
 	socketKinds  = append(append(append([]Kind{Interface}, ipKinds...), unixKinds...), genericKinds...)
+	ifaceKinds   = []Kind{Interface, TUN}
 	dialKinds    = []Kind{TCP, UDP, UDPSendto, UnixConnect, UnixSendto, UnixClient, OpenSSL, Socks4, Socks4A, Socks5, Proxy, SocketConnect}
 	childKinds   = []Kind{Exec, System}
 	fileKinds    = []Kind{File, Create, Gopen, Pipe}
@@ -142,6 +143,26 @@ var socatOptions = map[string]optionInfo{
 	"openpty":                   {flag, []Kind{PTY}, "make the terminal with openpty() (on Linux the same /dev/ptmx as ptmx)"},
 	"ptmx":                      {flag, []Kind{PTY}, "make the terminal from /dev/ptmx (sockit's way)"},
 	"ip-options":                {text, ipKinds, "IP_OPTIONS: the options bytes, in dalan"},
+	"iff-up":                    {flag, ifaceKinds, "IFF_UP on the interface"},
+	"iff-broadcast":             {flag, ifaceKinds, "IFF_BROADCAST on the interface"},
+	"iff-debug":                 {flag, ifaceKinds, "IFF_DEBUG on the interface"},
+	"iff-loopback":              {flag, ifaceKinds, "IFF_LOOPBACK on the interface"},
+	"iff-pointopoint":           {flag, ifaceKinds, "IFF_POINTOPOINT on the interface"},
+	"iff-notrailers":            {flag, ifaceKinds, "IFF_NOTRAILERS on the interface"},
+	"iff-running":               {flag, ifaceKinds, "IFF_RUNNING on the interface"},
+	"iff-noarp":                 {flag, ifaceKinds, "IFF_NOARP on the interface"},
+	"iff-promisc":               {flag, ifaceKinds, "IFF_PROMISC on the interface"},
+	"iff-allmulti":              {flag, ifaceKinds, "IFF_ALLMULTI on the interface"},
+	"iff-master":                {flag, ifaceKinds, "IFF_MASTER on the interface"},
+	"iff-slave":                 {flag, ifaceKinds, "IFF_SLAVE on the interface"},
+	"iff-multicast":             {flag, ifaceKinds, "IFF_MULTICAST on the interface"},
+	"iff-portsel":               {flag, ifaceKinds, "IFF_PORTSEL on the interface"},
+	"iff-automedia":             {flag, ifaceKinds, "IFF_AUTOMEDIA on the interface"},
+	"iff-dynamic":               {flag, ifaceKinds, "IFF_DYNAMIC on the interface"},
+	"iff-no-pi":                 {flag, []Kind{TUN}, "IFF_NO_PI: packets without the 4-byte packet information header"},
+	"tun-device":                {text, []Kind{TUN}, "the clone device to open (default /dev/net/tun)"},
+	"tun-name":                  {text, []Kind{TUN}, "the interface's name (default: the kernel's tunN)"},
+	"tun-type":                  {text, []Kind{TUN}, "tun (IP packets, default) or tap (Ethernet frames)"},
 	"cr":                        {flag, nil, "LF to CR when writing to this address, CR to LF when reading"},
 	"lseek64-set":               {integer, fileKinds, "seek to this offset once open (socat's seek)"},
 	"lseek64-cur":               {number, fileKinds, "seek this far from the start position once open"},

@@ -52,7 +52,7 @@ var kindOf = map[string]struct {
 	"open": {File, ""}, "create": {Create, ""}, "gopen": {Gopen, ""}, "pipe": {Pipe, ""}, "pty": {PTY, ""},
 	"socks4": {Socks4, ""}, "socks4a": {Socks4A, ""}, "proxy": {Proxy, ""},
 	"openssl": {OpenSSL, ""}, "openssl-listen": {OpenSSLListen, ""},
-	"interface":      {Interface, ""},
+	"interface": {Interface, ""}, "tun": {TUN, ""},
 	"socket-connect": {SocketConnect, ""}, "socket-listen": {SocketListen, ""},
 	"socket-sendto": {SocketSendto, ""}, "socket-recvfrom": {SocketRecvfrom, ""},
 	"socket-recv": {SocketRecv, ""}, "socket-datagram": {SocketDatagram, ""},
@@ -72,7 +72,6 @@ var refused = map[string]string{
 	"sctp6-listen":        "sockit has no SCTP (Go's net has none)",
 	"vsock-connect":       "sockit has no VSOCK addresses (no virtual machine sockets to test them on)",
 	"vsock-listen":        "sockit has no VSOCK addresses (no virtual machine sockets to test them on)",
-	"tun":                 "sockit has no TUN addresses yet",
 	// Types of socat 1.8 and of other builds, refused by name too.
 	"readline":      "READLINE is not supported: sockit has no line editor; use rlwrap sockit relay - ...",
 	"posixmq-read":  "sockit has no POSIX message queue addresses",
@@ -169,10 +168,11 @@ func Types() []TypeInfo {
 		sort.Strings(aliases[a.name])
 		usage := a.name
 		for _, p := range a.params {
+			name := strings.ReplaceAll(p.name, "/", ">/<") // tun's <ip-addr>/<bits>
 			if p.optional {
-				usage += "[:<" + p.name + ">]"
+				usage += "[:<" + name + ">]"
 			} else {
-				usage += ":<" + p.name + ">"
+				usage += ":<" + name + ">"
 			}
 		}
 		if a.name == "pipe" && len(a.params) == 0 {

@@ -100,6 +100,8 @@ func dial(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		return openFD(s)
 	case address.Interface:
 		return openInterface(s)
+	case address.TUN:
+		return openTUN(s)
 	case address.SocketConnect:
 		dial = func(ctx context.Context) (stream.Conn, error) { return dialGeneric(ctx, s) }
 	case address.SocketSendto, address.SocketDatagram, address.SocketRecv, address.SocketRecvfrom:

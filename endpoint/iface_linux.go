@@ -91,3 +91,87 @@ func setInterfaceFlags(name string, s address.Spec) error {
 	}
 	return nil
 }
+
+// openTUN is socat's TUN[:<ip-addr>/<bits>] (root): a new TUN (or, with
+// tun-type=tap, TAP) interface named tun-name (the kernel picks one
+// otherwise), opened through tun-device (default /dev/net/tun), with the
+// address given and the iff-* flags set. Each Read and Write is one
+// packet, with the 4-byte packet information header unless iff-no-pi.
+func openTUN(s address.Spec) (stream.Conn, error) {
+	dev := "/dev/net/tun"
+	if v, ok := s.Opt("tun-device"); ok {
+		dev = v
+	}
+	// The device is set up before Go's poller sees it: a TUN descriptor
+	// is only pollable once TUNSETIFF has made it an interface.
+	fd, err := unix.Open(dev, unix.O_RDWR|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: dev, Err: err}
+	}
+	name, _ := s.Opt("tun-name")
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	flags := uint16(unix.IFF_TUN)
+	switch v, _ := s.Opt("tun-type"); v {
+	case "", "tun":
+	case "tap":
+		flags = unix.IFF_TAP
+	default:
+		unix.Close(fd)
+		return nil, fmt.Errorf("tun-type %q: want tun or tap", v)
+	}
+	if on(s, "iff-no-pi") {
+		flags |= unix.IFF_NO_PI
+	}
+	ifr.SetUint16(flags)
+	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("TUNSETIFF: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), dev)
+	name = ifr.Name()
+	if a := s.Arg(0); a != "" {
+		if err := setInterfaceAddr(name, a); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	if err := setInterfaceFlags(name, s); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &fileConn{f: f, closed: make(chan struct{})}, nil
+}
+
+// setInterfaceAddr gives an interface an IPv4 address and netmask, from
+// "addr/bits".
+func setInterfaceAddr(name, cidr string) error {
+	ip, ipnet, err := net.ParseCIDR(cidr)
+	if err != nil || ip.To4() == nil {
+		return fmt.Errorf("TUN address %q: want an IPv4 address/bits", cidr)
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	for _, step := range []struct {
+		req uint
+		ip  net.IP
+	}{{unix.SIOCSIFADDR, ip.To4()}, {unix.SIOCSIFNETMASK, net.IP(ipnet.Mask).To4()}} {
+		ifr, err := unix.NewIfreq(name)
+		if err != nil {
+			return err
+		}
+		if err := ifr.SetInet4Addr(step.ip); err != nil {
+			return err
+		}
+		if err := unix.IoctlIfreq(fd, step.req, ifr); err != nil {
+			return fmt.Errorf("interface %s address %s: %w", name, cidr, err)
+		}
+	}
+	return nil
+}
