@@ -55,6 +55,9 @@ const (
 	IPDatagram  Kind = "IP-DATAGRAM"
 	Interface   Kind = "INTERFACE"
 	TUN         Kind = "TUN"
+	// VSOCK: sockets between a virtual machine and its host.
+	VsockConnect Kind = "VSOCK-CONNECT"
+	VsockListen  Kind = "VSOCK-LISTEN"
 	// socat's generic sockets: domain, type and protocol as numbers.
 	SocketConnect  Kind = "SOCKET-CONNECT"
 	SocketListen   Kind = "SOCKET-LISTEN"

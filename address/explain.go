@@ -52,6 +52,8 @@ var about = map[Kind]string{
 	IPDatagram:     "sends raw IP packets to one address, receives from anyone (root)",
 	Interface:      "whole link-level frames on a network interface (root)",
 	TUN:            "a new TUN or TAP interface: packets in and out (root)",
+	VsockConnect:   "connects to a VSOCK port of a virtual machine or its host (cid 2)",
+	VsockListen:    "listens on a VSOCK port",
 	SocketConnect:  "a stream socket of any domain and protocol, connected to a raw address",
 	SocketListen:   "a stream socket of any domain and protocol, listening on a raw address",
 	SocketSendto:   "a socket of any domain, type and protocol, sending to a raw address",

@@ -31,7 +31,7 @@ type optionInfo struct {
 }
 
 var (
-	listenKinds = []Kind{TCPListen, UDPListen, UDPRecvfrom, UnixListen, UnixRecvfrom, OpenSSLListen, IPRecvfrom, SocketListen}
+	listenKinds = []Kind{TCPListen, UDPListen, UDPRecvfrom, UnixListen, UnixRecvfrom, OpenSSLListen, IPRecvfrom, SocketListen, VsockListen}
 	ipKinds     = []Kind{TCP, TCPListen, UDP, UDPListen, UDPSendto, UDPRecvfrom, UDPRecv, UDPDatagram, OpenSSL, OpenSSLListen,
 		Socks4, Socks4A, Socks5, Proxy, IPSendto, IPRecvfrom, IPRecv, IPDatagram}
 	udpKinds     = []Kind{UDP, UDPListen, UDPSendto, UDPRecvfrom, UDPRecv, UDPDatagram, IPSendto, IPRecvfrom, IPRecv, IPDatagram}
@@ -39,10 +39,10 @@ var (
 	clientKinds  = []Kind{TCP, UDP, UDPSendto, UDPDatagram, OpenSSL, Socks4, Socks4A, Socks5, Proxy}
 	tlsKinds     = []Kind{OpenSSL, OpenSSLListen}
 	unixKinds    = []Kind{UnixConnect, UnixListen, UnixSendto, UnixRecvfrom, UnixRecv, UnixClient}
-	genericKinds = []Kind{SocketConnect, SocketListen, SocketSendto, SocketRecvfrom, SocketRecv, SocketDatagram}
+	genericKinds = []Kind{SocketConnect, SocketListen, SocketSendto, SocketRecvfrom, SocketRecv, SocketDatagram, VsockConnect, VsockListen}
 	socketKinds  = append(append(append([]Kind{Interface}, ipKinds...), unixKinds...), genericKinds...)
 	ifaceKinds   = []Kind{Interface, TUN}
-	dialKinds    = []Kind{TCP, UDP, UDPSendto, UnixConnect, UnixSendto, UnixClient, OpenSSL, Socks4, Socks4A, Socks5, Proxy, SocketConnect}
+	dialKinds    = []Kind{TCP, UDP, UDPSendto, UnixConnect, UnixSendto, UnixClient, OpenSSL, Socks4, Socks4A, Socks5, Proxy, SocketConnect, VsockConnect}
 	childKinds   = []Kind{Exec, System}
 	fileKinds    = []Kind{File, Create, Gopen, Pipe}
 	namedKinds   = append([]Kind{UnixListen, UnixRecvfrom, UnixRecv, UnixConnect, UnixSendto, UnixClient}, fileKinds...)
@@ -192,7 +192,7 @@ var socatOptions = map[string]optionInfo{
 var baseOptions = map[string]optionInfo{
 	"fork":            {flag, listenKinds, "serve every connection, each in its own goroutine"},
 	"max-children":    {integer, listenKinds, "with fork: at most this many connections at once"},
-	"backlog":         {integer, []Kind{TCPListen, UnixListen, OpenSSLListen, SocketListen}, "listen(2) backlog"},
+	"backlog":         {integer, []Kind{TCPListen, UnixListen, OpenSSLListen, SocketListen, VsockListen}, "listen(2) backlog"},
 	"range":           {text, []Kind{TCPListen, UDPListen, UDPRecvfrom, UDPRecv, UDPDatagram, OpenSSLListen, IPRecvfrom, IPRecv, IPDatagram}, "accept only peers in this range: address/bits, address:netmask, or one address or name"},
 	"bind":            {text, socketKinds, "local address: host[:port] to connect from, host to listen on; a path for Unix sockets"},
 	"pf":              {family, ipKinds, "address family: ip4 or ip6"},

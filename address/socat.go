@@ -53,6 +53,7 @@ var kindOf = map[string]struct {
 	"socks4": {Socks4, ""}, "socks4a": {Socks4A, ""}, "proxy": {Proxy, ""},
 	"openssl": {OpenSSL, ""}, "openssl-listen": {OpenSSLListen, ""},
 	"interface": {Interface, ""}, "tun": {TUN, ""},
+	"vsock-connect": {VsockConnect, ""}, "vsock-listen": {VsockListen, ""},
 	"socket-connect": {SocketConnect, ""}, "socket-listen": {SocketListen, ""},
 	"socket-sendto": {SocketSendto, ""}, "socket-recvfrom": {SocketRecvfrom, ""},
 	"socket-recv": {SocketRecv, ""}, "socket-datagram": {SocketDatagram, ""},
@@ -70,8 +71,6 @@ var refused = map[string]string{
 	"sctp4-listen":        "sockit has no SCTP (Go's net has none)",
 	"sctp6-connect":       "sockit has no SCTP (Go's net has none)",
 	"sctp6-listen":        "sockit has no SCTP (Go's net has none)",
-	"vsock-connect":       "sockit has no VSOCK addresses (no virtual machine sockets to test them on)",
-	"vsock-listen":        "sockit has no VSOCK addresses (no virtual machine sockets to test them on)",
 	// Types of socat 1.8 and of other builds, refused by name too.
 	"readline":      "READLINE is not supported: sockit has no line editor; use rlwrap sockit relay - ...",
 	"posixmq-read":  "sockit has no POSIX message queue addresses",

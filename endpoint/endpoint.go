@@ -104,10 +104,16 @@ func dial(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		return openTUN(s)
 	case address.SocketConnect:
 		dial = func(ctx context.Context) (stream.Conn, error) { return dialGeneric(ctx, s) }
+	case address.VsockConnect:
+		g, err := vsockSpec(s)
+		if err != nil {
+			return nil, err
+		}
+		dial = func(ctx context.Context) (stream.Conn, error) { return dialGeneric(ctx, g) }
 	case address.SocketSendto, address.SocketDatagram, address.SocketRecv, address.SocketRecvfrom:
 		return openGenericPacket(s)
 	case address.TCPListen, address.UDPListen, address.UDPRecvfrom, address.UnixListen, address.UnixRecvfrom,
-		address.OpenSSLListen, address.IPRecvfrom, address.SocketListen:
+		address.OpenSSLListen, address.IPRecvfrom, address.SocketListen, address.VsockListen:
 		return acceptOne(ctx, s)
 	case address.Stdio, address.Stdin, address.Stdout:
 		return StdioFor(s.Kind, os.Stdin, os.Stdout), nil
@@ -273,6 +279,12 @@ func listen(ctx context.Context, s address.Spec) (Listener, error) {
 		return listenIPRecvfrom(s)
 	case address.SocketListen:
 		return listenGeneric(s)
+	case address.VsockListen:
+		g, err := vsockSpec(s)
+		if err != nil {
+			return nil, err
+		}
+		return listenGeneric(g)
 	}
 	return nil, fmt.Errorf("%s: cannot listen", s.Kind)
 }

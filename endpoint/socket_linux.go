@@ -141,6 +141,12 @@ func waitConnected(ctx context.Context, f *os.File) error {
 		}
 		if n != 0 {
 			serr = syscall.Errno(n)
+			return true
+		}
+		// Some families (VSOCK) report writable before the connect ends:
+		// it has ended when there is a peer.
+		if _, err := unix.Getpeername(int(fd)); errors.Is(err, unix.ENOTCONN) {
+			return false
 		}
 		return true
 	})
@@ -353,3 +359,28 @@ func (c *rawPacket) CloseWrite() error    { return nil }
 func (c *rawPacket) Close() error         { return c.f.Close() }
 func (c *rawPacket) LocalAddr() net.Addr  { return nil }
 func (c *rawPacket) RemoteAddr() net.Addr { return nil }
+
+// vsockSpec turns VSOCK-CONNECT:cid:port and VSOCK-LISTEN:port into the
+// generic socket they are: AF_VSOCK with a struct sockaddr_vm (reserved,
+// port, cid, zero), the listener's cid VMADDR_CID_ANY.
+func vsockSpec(s address.Spec) (address.Spec, error) {
+	cid, port := uint64(unix.VMADDR_CID_ANY), s.Arg(0)
+	if s.Kind == address.VsockConnect {
+		c, err := strconv.ParseUint(s.Arg(0), 10, 32)
+		if err != nil {
+			return s, fmt.Errorf("VSOCK cid %q is not a number", s.Arg(0))
+		}
+		cid, port = c, s.Arg(1)
+	}
+	p, err := strconv.ParseUint(port, 10, 32)
+	if err != nil {
+		return s, fmt.Errorf("VSOCK port %q is not a number", port)
+	}
+	g := s
+	g.Kind = address.SocketConnect
+	if s.Kind == address.VsockListen {
+		g.Kind = address.SocketListen
+	}
+	g.Args = []string{strconv.Itoa(unix.AF_VSOCK), "0", fmt.Sprintf("x0000 I%d I%d x00000000", p, cid)}
+	return g, nil
+}

@@ -339,3 +339,25 @@ wait`, strings.Join(cmd, " "), dev, out, socat)
 		}
 	}
 }
+
+// TestSocatVsockMatch: this kernel has AF_VSOCK but no transport to a
+// virtual machine, so a VSOCK-CONNECT times out in socat and in the link
+// alike (exit 1), and a VSOCK-LISTEN binds and waits.
+func TestSocatVsockMatch(t *testing.T) {
+	if _, err := os.Stat("/dev/vsock"); err != nil {
+		t.Skip("no AF_VSOCK here")
+	}
+	port := 5590
+	for name, cmd := range socatTools(t) {
+		port++
+		p := testenv.Start(t, nil, append(cmd, "-u", "-", "VSOCK-CONNECT:1:5599")...)
+		if code := p.Wait(t); code != 1 || !strings.Contains(strings.ToLower(p.Stderr.String()), "timed out") {
+			t.Errorf("%s VSOCK-CONNECT: exit %d, stderr %q", name, code, p.Stderr.String())
+		}
+		l := testenv.Start(t, nil, append(cmd, "-u", "VSOCK-LISTEN:"+strconv.Itoa(port), "-")...)
+		time.Sleep(300 * time.Millisecond)
+		if l.Exited() {
+			t.Errorf("%s VSOCK-LISTEN exited: %q", name, l.Stderr.String())
+		}
+	}
+}

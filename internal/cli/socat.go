@@ -654,7 +654,7 @@ func socatParseError(err error) error {
 func listens(k address.Kind) bool {
 	switch k {
 	case address.TCPListen, address.UDPListen, address.UDPRecvfrom, address.UnixListen, address.UnixRecvfrom,
-		address.OpenSSLListen, address.IPRecvfrom, address.SocketListen:
+		address.OpenSSLListen, address.IPRecvfrom, address.SocketListen, address.VsockListen:
 		return true
 	}
 	return false
