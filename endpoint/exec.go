@@ -105,18 +105,7 @@ func (c Command) socketPair(cmd *exec.Cmd) (*net.UnixConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	fdin, fdout := 0, 1
-	if v, ok := c.Spec.Opt("fdin"); ok {
-		fdin, _ = strconv.Atoi(v) // validated by address.Parse
-	}
-	if v, ok := c.Spec.Opt("fdout"); ok {
-		fdout, _ = strconv.Atoi(v)
-	}
-	place(cmd, fdin, theirs)
-	place(cmd, fdout, theirs)
-	if on(c.Spec, "stderr") {
-		place(cmd, 2, theirs)
-	}
+	c.placeChannel(cmd, theirs, theirs)
 	if err := cmd.Start(); err != nil {
 		fc.Close()
 		return nil, err
@@ -135,6 +124,24 @@ func (c *childSocket) Close() error {
 	err := c.UnixConn.Close()
 	c.once.Do(func() { c.cmd.Wait() }) //nolint:errcheck // the exit status is not the conn's error
 	return err
+}
+
+// placeChannel gives the child in and out on the descriptors fdin and
+// fdout name (default 0 and 1), and out as its stderr too with the
+// stderr option.
+func (c Command) placeChannel(cmd *exec.Cmd, in, out *os.File) {
+	fdin, fdout := 0, 1
+	if v, ok := c.Spec.Opt("fdin"); ok {
+		fdin, _ = strconv.Atoi(v) // validated by address.Parse
+	}
+	if v, ok := c.Spec.Opt("fdout"); ok {
+		fdout, _ = strconv.Atoi(v)
+	}
+	place(cmd, fdin, in)
+	place(cmd, fdout, out)
+	if on(c.Spec, "stderr") {
+		place(cmd, 2, out)
+	}
 }
 
 // place makes f the child's descriptor n.
@@ -168,18 +175,7 @@ func (c Command) pipes(cmd *exec.Cmd) (r, w *os.File, err error) {
 		inW.Close()
 		return nil, nil, err
 	}
-	fdin, fdout := 0, 1
-	if v, ok := c.Spec.Opt("fdin"); ok {
-		fdin, _ = strconv.Atoi(v) // validated by address.Parse
-	}
-	if v, ok := c.Spec.Opt("fdout"); ok {
-		fdout, _ = strconv.Atoi(v)
-	}
-	place(cmd, fdin, inR)
-	place(cmd, fdout, outW)
-	if on(c.Spec, "stderr") {
-		place(cmd, 2, outW)
-	}
+	c.placeChannel(cmd, inR, outW)
 	err = cmd.Start()
 	inR.Close()
 	outW.Close()

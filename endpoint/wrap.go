@@ -134,7 +134,7 @@ func (w *wrapped) ReadHalf() io.Reader {
 	if w.escape >= 0 {
 		return readerFunc(w.Read)
 	}
-	r := readerOf(w.Conn)
+	r := stream.ReaderOf(w.Conn)
 	if w.limit >= 0 {
 		return &io.LimitedReader{R: r, N: w.limit}
 	}
@@ -146,23 +146,9 @@ func (w *wrapped) WriteHalf() io.Writer {
 	if w.cool {
 		return writerFunc(w.Write)
 	}
-	return writerOf(w.Conn)
+	return stream.WriterOf(w.Conn)
 }
 
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
-
-func readerOf(c stream.Conn) io.Reader {
-	if h, ok := c.(stream.Halves); ok {
-		return h.ReadHalf()
-	}
-	return c
-}
-
-func writerOf(c stream.Conn) io.Writer {
-	if h, ok := c.(stream.Halves); ok {
-		return h.WriteHalf()
-	}
-	return c
-}

@@ -200,21 +200,10 @@ func copyStream(dst io.Writer, src io.Reader) (int64, error) {
 	return io.Copy(dst, src)
 }
 
-// readerOf returns the concrete reader behind c for the kernel fast paths.
-func readerOf(c stream.Conn) io.Reader {
-	if h, ok := c.(stream.Halves); ok {
-		return h.ReadHalf()
-	}
-	return c
-}
-
-// writerOf returns the concrete writer behind c for the kernel fast paths.
-func writerOf(c stream.Conn) io.Writer {
-	if h, ok := c.(stream.Halves); ok {
-		return h.WriteHalf()
-	}
-	return c
-}
+// readerOf and writerOf are the concrete reader and writer behind c, for
+// the kernel fast paths.
+func readerOf(c stream.Conn) io.Reader { return stream.ReaderOf(c) }
+func writerOf(c stream.Conn) io.Writer { return stream.WriterOf(c) }
 
 // ignorable reports errors that only say the session already ended.
 func ignorable(err error) bool {

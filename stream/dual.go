@@ -31,17 +31,7 @@ func (d *Dual) LocalAddr() net.Addr { return d.R.LocalAddr() }
 func (d *Dual) RemoteAddr() net.Addr { return d.R.RemoteAddr() }
 
 // ReadHalf returns what R reads from, for the relay's splice paths.
-func (d *Dual) ReadHalf() io.Reader {
-	if h, ok := d.R.(Halves); ok {
-		return h.ReadHalf()
-	}
-	return d.R
-}
+func (d *Dual) ReadHalf() io.Reader { return ReaderOf(d.R) }
 
 // WriteHalf returns what W writes to.
-func (d *Dual) WriteHalf() io.Writer {
-	if h, ok := d.W.(Halves); ok {
-		return h.WriteHalf()
-	}
-	return d.W
-}
+func (d *Dual) WriteHalf() io.Writer { return WriterOf(d.W) }

@@ -79,3 +79,20 @@ func (p *Pair) ReadHalf() io.Reader { return p.R }
 
 // WriteHalf returns W.
 func (p *Pair) WriteHalf() io.Writer { return p.W }
+
+// ReaderOf returns the reader behind c for the kernel's fast paths: its
+// ReadHalf when it has halves, else c itself.
+func ReaderOf(c Conn) io.Reader {
+	if h, ok := c.(Halves); ok {
+		return h.ReadHalf()
+	}
+	return c
+}
+
+// WriterOf returns the writer behind c: its WriteHalf, else c itself.
+func WriterOf(c Conn) io.Writer {
+	if h, ok := c.(Halves); ok {
+		return h.WriteHalf()
+	}
+	return c
+}
