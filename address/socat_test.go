@@ -29,7 +29,15 @@ func TestLexMatchesSocat(t *testing.T) {
 		`'z\'z'`, `a\tb`, `c\rd`, `e\af`, `g\bh`, `i\fj`, `k\vl`, `m\0n`, `[o'p,q'r]`, `[s"t"u]`, `{v!!w}`,
 		`x\'y`, `"z[1"`, `A(B`, `C)D`, `E]F`, `\\G`, `'a[b'`, `[a'b]c'd]`, `{x(y}z)w}`, `"p(q"`, `'r(s'`,
 		`t"u,v"w`, `a!b`, `"i'j'k"`, `'a\nb'`, `"(,)[,]{,}"`, `'echo (,)[,]{,}","([),])hugo'`, `"A\"`,
-		`plain`, `[x]y`, `'unclosed`, `sp ace`, `"q:q"r`,
+		`plain`, `[x]y`, `sp ace`, `"q:q"r`,
+	}
+	// socat 1.7.4.4 reads past the end of the string after an unclosed hard
+	// quote or a final backslash (into its environment: "unclosedSHELL=...");
+	// sockit refuses both.
+	for _, in := range []string{`'unclosed`, `ends\`} {
+		if sp, err := Parse("create:" + in); err == nil {
+			t.Errorf("%s: sockit reads %q, want unexpected end of address", in, sp.Arg(0))
+		}
 	}
 	for _, in := range inputs {
 		dir := t.TempDir()
