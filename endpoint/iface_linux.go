@@ -33,15 +33,9 @@ func openInterface(s address.Spec) (stream.Conn, error) {
 		return nil, os.NewSyscallError("bind", err)
 	}
 	f := os.NewFile(uintptr(fd), "interface:"+ifi.Name)
-	if set := sockopts(s); set != nil {
-		rc, err := f.SyscallConn()
-		if err == nil {
-			err = set("", "", rc)
-		}
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
+	if err := fileSockopts(f, s); err != nil {
+		f.Close()
+		return nil, err
 	}
 	return &fileConn{f: f, closed: make(chan struct{})}, nil
 }

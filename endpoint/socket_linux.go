@@ -76,15 +76,9 @@ func newGenericSocket(s address.Spec, domain, typ, proto int) (*os.File, error) 
 		return nil, os.NewSyscallError("socket", err)
 	}
 	f := os.NewFile(uintptr(fd), fmt.Sprintf("socket:%d:%d:%d", domain, typ, proto))
-	if set := sockopts(s); set != nil {
-		rc, err := f.SyscallConn()
-		if err == nil {
-			err = set("", "", rc)
-		}
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
+	if err := fileSockopts(f, s); err != nil {
+		f.Close()
+		return nil, err
 	}
 	if b, ok := s.Opt("bind"); ok {
 		sa, err := rawSockaddr(domain, b)

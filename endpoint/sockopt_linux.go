@@ -3,6 +3,7 @@ package endpoint
 import (
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -110,6 +111,20 @@ func sockopts(s address.Spec) func(network, address string, rc syscall.RawConn) 
 		}
 		return serr
 	}
+}
+
+// fileSockopts applies s's socket options to a socket sockit made itself
+// (generic sockets, packet sockets) rather than through a net dialer.
+func fileSockopts(f *os.File, s address.Spec) error {
+	set := sockopts(s)
+	if set == nil {
+		return nil
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	return set("", "", rc)
 }
 
 // rawSockopt is socat's setsockopt-int=level:name:int, setsockopt-bin (and
