@@ -434,22 +434,36 @@ func TestPTYAddress(t *testing.T) {
 	}
 }
 
-// TestSocketOptions: rcvbuf, keepalive and nodelay=0 reach the socket.
-func TestSocketOptions(t *testing.T) {
+// holdingListener listens on 127.0.0.1 and holds every connection open
+// until the test ends, so a client's socket options can be read back.
+func holdingListener(t *testing.T) net.Listener {
+	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			defer c.Close()
+			held = append(held, c)
 		}
 	}()
+	return ln
+}
+
+// TestSocketOptions: rcvbuf, keepalive and nodelay=0 reach the socket.
+func TestSocketOptions(t *testing.T) {
+	ln := holdingListener(t)
 	get := func(c stream.Conn, level, name int) int {
 		rc, _ := c.(syscall.Conn).SyscallConn()
 		var v int

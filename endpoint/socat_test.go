@@ -38,20 +38,7 @@ func fdOf(t *testing.T, c any) int {
 // TestSockoptTable: each of socat's int socket options reaches the
 // socket: set through an address, read back with getsockopt.
 func TestSockoptTable(t *testing.T) {
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	ln := holdingListener(t)
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	tests := []struct {
 		opt         string
