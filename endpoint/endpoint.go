@@ -124,7 +124,7 @@ func dial(ctx context.Context, s address.Spec) (stream.Conn, error) {
 	case address.Exec, address.System:
 		return CommandFor(s).Open(ctx)
 	case address.PTY:
-		return openPTYAddress(s)
+		return openPTYAddress(ctx, s)
 	default:
 		return nil, fmt.Errorf("%s: cannot be dialled", s.Kind)
 	}

@@ -61,6 +61,34 @@ func fileOption(f *os.File, o address.Option) error {
 	case "ioctl-void", "ioctl-int", "ioctl-intp", "ioctl-bin", "ioctl-string":
 		return ioctl(f, o.Name, o.Value)
 	}
+	if bit, ok := fsFlags[o.Name]; ok {
+		return control(f, func(fd int) error { return setFSFlag(fd, bit, flagOn(o.Value)) })
+	}
+	return nil
+}
+
+// fsFlags are socat's fs-* options: the inode flags of chattr(1), from
+// linux/fs.h.
+var fsFlags = map[string]int{
+	"fs-secrm": 0x1, "fs-unrm": 0x2, "fs-compr": 0x4, "fs-sync": 0x8, "fs-immutable": 0x10,
+	"fs-append": 0x20, "fs-nodump": 0x40, "fs-noatime": 0x80, "fs-journal-data": 0x4000,
+	"fs-notail": 0x8000, "fs-dirsync": 0x10000, "fs-topdir": 0x20000,
+}
+
+// setFSFlag sets or clears one inode flag, keeping the others.
+func setFSFlag(fd, bit int, on bool) error {
+	flags, err := unix.IoctlGetInt(fd, unix.FS_IOC_GETFLAGS)
+	if err != nil {
+		return fmt.Errorf("FS_IOC_GETFLAGS: %w", err)
+	}
+	if on {
+		flags |= bit
+	} else {
+		flags &^= bit
+	}
+	if err := unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, flags); err != nil {
+		return fmt.Errorf("FS_IOC_SETFLAGS: %w", err)
+	}
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +42,24 @@ func dialProxy(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		if pport = opt(s, "proxyport"); pport == "" {
 			pport = "8080" // socat's default
 		}
-		user, pass, _ = strings.Cut(opt(s, "proxyauth"), ":")
+		auth := opt(s, "proxyauth")
+		if file := opt(s, "proxy-authorization-file"); file != "" {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return nil, fmt.Errorf("proxy-authorization-file: %w", err)
+			}
+			auth = strings.TrimRight(string(b), "\r\n")
+		}
+		user, pass, _ = strings.Cut(auth, ":")
+		if on(s, "proxy-resolve") {
+			// Send the proxy an address, not the name: IPv4, as socat's
+			// (RFC 2396 addresses in a CONNECT line).
+			ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", strings.Trim(host, "[]"))
+			if err != nil {
+				return nil, fmt.Errorf("proxy-resolve %s: %w", host, err)
+			}
+			host = ips[0].Unmap().String()
+		}
 	}
 	hop.Host = net.JoinHostPort(strings.Trim(server, "[]"), pport)
 	if user != "" {

@@ -3,14 +3,17 @@ package endpoint
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/stream"
@@ -60,7 +63,9 @@ func startPTY(cmd *exec.Cmd, s address.Spec) (*os.File, error) {
 
 // openPTYAddress opens a PTY address: a new terminal whose other side
 // (the slave) is for some other program; link names a symlink to it.
-func openPTYAddress(s address.Spec) (stream.Conn, error) {
+// With pty-wait-slave it returns once a program has opened the slave,
+// and holds no copy of it, so that program's last close ends the stream.
+func openPTYAddress(ctx context.Context, s address.Spec) (stream.Conn, error) {
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		return nil, err
@@ -79,7 +84,51 @@ func openPTYAddress(s address.Spec) (stream.Conn, error) {
 		}
 		c.link = link
 	}
+	if on(s, "pty-wait-slave") {
+		c.tty = nil
+		tty.Close()
+		if err := waitSlave(ctx, ptmx, s); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// waitSlave waits until some process opens the terminal whose master is
+// ptmx: until then, with no slave open, the master polls as hung up. It
+// looks every pty-interval (socat's default: a second).
+func waitSlave(ctx context.Context, ptmx *os.File, s address.Spec) error {
+	every := time.Second
+	if v, ok := s.Opt("pty-interval"); ok {
+		d, err := address.ParseSeconds(v)
+		if err != nil {
+			return fmt.Errorf("pty-interval %q: %w", v, err)
+		}
+		every = d
+	}
+	t := time.NewTicker(max(every, time.Millisecond))
+	defer t.Stop()
+	for {
+		var hup bool
+		err := control(ptmx, func(fd int) error {
+			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+			_, err := unix.Poll(fds, 0)
+			hup = fds[0].Revents&unix.POLLHUP != 0
+			return err
+		})
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			return fmt.Errorf("pty-wait-slave: poll: %w", err)
+		}
+		if err == nil && !hup {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // ptyConn is the master side of a pseudo-terminal.

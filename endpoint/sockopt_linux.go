@@ -13,6 +13,10 @@ import (
 	"github.com/sockit/sockit/address"
 )
 
+// fioSetown is Linux's FIOSETOWN ioctl (asm-generic/sockios.h), which
+// x/sys/unix does not name.
+const fioSetown = 0x8901
+
 // sockopts returns a Control hook that applies the socket options s asks
 // for before bind or connect, or nil when it asks for none: sockit's
 // reuseaddr, reuseport, rcvbuf, sndbuf and keepalive, socat's plain int
@@ -83,6 +87,18 @@ func sockopts(s address.Spec) func(network, address string, rc syscall.RawConn) 
 			}
 			set = append(set, func(fd int) error {
 				return unix.SetsockoptInet4Addr(fd, unix.IPPROTO_IP, unix.IP_MULTICAST_IF, [4]byte(ip))
+			})
+		case "fiosetown", "siocspgrp":
+			owner, _ := strconv.Atoi(v) // validated by address.Parse
+			req := uint(fioSetown)
+			if o.Name == "siocspgrp" {
+				req = unix.SIOCSPGRP
+			}
+			set = append(set, func(fd int) error {
+				if err := unix.IoctlSetPointerInt(fd, req, owner); err != nil {
+					return fmt.Errorf("%s %d: %w", o.Name, owner, err)
+				}
+				return nil
 			})
 		default:
 			if so, ok := address.SockoptFor(o.Name); ok {

@@ -23,7 +23,7 @@ func tlsClient(s address.Spec) tlsconf.Client {
 		Pins:     all(s, "pin"),
 		ALPN:     all(s, "alpn"),
 	}
-	c.TrustFile = opt(s, "cafile")
+	c.TrustFile, c.TrustDir = opt(s, "cafile"), opt(s, "openssl-capath")
 	c.ServerName = opt(s, "commonname")
 	if sni := opt(s, "snihost"); sni != "" && c.ServerName == "" {
 		c.ServerName = sni
@@ -139,7 +139,8 @@ func (l *TLSListener) Accept() (stream.Conn, error) {
 func listenTLS(ctx context.Context, s address.Spec) (Listener, error) {
 	srv := tlsconf.Server{CertFile: opt(s, "cert"), KeyFile: opt(s, "key"), Ciphers: opt(s, "ciphers"), ALPN: all(s, "alpn")}
 	if verifyOn(s) {
-		srv.ClientCAFile = opt(s, "cafile") // with a CA, clients must present a certificate
+		// with a CA, clients must present a certificate
+		srv.ClientCAFile, srv.ClientCADir = opt(s, "cafile"), opt(s, "openssl-capath")
 	}
 	cfg, fp, generated, err := srv.Config()
 	if err != nil {

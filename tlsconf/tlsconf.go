@@ -19,6 +19,7 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -38,6 +39,9 @@ type Client struct {
 	// TrustFile is a PEM file of CA certificates trusted besides the
 	// system's roots.
 	TrustFile string
+	// TrustDir is a directory of PEM CA certificates trusted as TrustFile's
+	// (OpenSSL's CApath; hash links are read like any other file).
+	TrustDir string
 	// Pins are "sha256:<hex>" fingerprints: a server whose certificate
 	// matches one is trusted with or without a CA; when pins are given,
 	// a certificate matching none is refused even if a CA vouches for it.
@@ -91,10 +95,8 @@ func (c Client) Config(host string) (*tls.Config, error) {
 	if err != nil {
 		roots = x509.NewCertPool()
 	}
-	if c.TrustFile != "" {
-		if err := addPEM(roots, c.TrustFile); err != nil {
-			return nil, err
-		}
+	if err := addTrust(roots, c.TrustFile, c.TrustDir); err != nil {
+		return nil, err
 	}
 	pins := map[string]bool{}
 	for _, p := range c.Pins {
@@ -140,6 +142,9 @@ type Server struct {
 	// ClientCAFile, when set, requires clients to present a certificate
 	// signed by a CA in this PEM file (mutual TLS).
 	ClientCAFile string
+	// ClientCADir is a directory of PEM CA certificates for clients, as
+	// ClientCAFile's; either one requires client certificates.
+	ClientCADir string
 	// ALPN lists the protocols to accept.
 	ALPN []string
 	// Ciphers restricts TLS 1.2 cipher suites by Go name.
@@ -163,9 +168,9 @@ func (s Server) Config() (cfg *tls.Config, fingerprint string, generated bool, e
 	if err := setCiphers(cfg, s.Ciphers); err != nil {
 		return nil, "", false, err
 	}
-	if s.ClientCAFile != "" {
+	if s.ClientCAFile != "" || s.ClientCADir != "" {
 		pool := x509.NewCertPool()
-		if err := addPEM(pool, s.ClientCAFile); err != nil {
+		if err := addTrust(pool, s.ClientCAFile, s.ClientCADir); err != nil {
 			return nil, "", false, err
 		}
 		cfg.ClientCAs = pool
@@ -215,6 +220,35 @@ func loadPair(certFile, keyFile string) (tls.Certificate, error) {
 		return tls.Certificate{}, fmt.Errorf("load certificate %s: %w", certFile, err)
 	}
 	return cert, nil
+}
+
+// addTrust adds the certificates of a PEM file and of every PEM file in
+// a directory, either of which may be "".
+func addTrust(pool *x509.CertPool, file, dir string) error {
+	if file != "" {
+		if err := addPEM(pool, file); err != nil {
+			return err
+		}
+	}
+	if dir == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("trust directory: %w", err)
+	}
+	found := false
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil || e.IsDir() {
+			continue // a subdirectory or a dangling hash link: OpenSSL skips it too
+		}
+		found = pool.AppendCertsFromPEM(b) || found
+	}
+	if !found {
+		return fmt.Errorf("trust directory %s: no PEM certificates in it", dir)
+	}
+	return nil
 }
 
 func addPEM(pool *x509.CertPool, file string) error {
