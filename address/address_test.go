@@ -48,7 +48,7 @@ func TestParseErrorsPoint(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"TCP-LISTN:8080", `unknown address type "TCP-LISTN" (did you mean TCP-LISTEN?)`},
 		{"TCP:h:1,nodelayy", `unknown option "nodelayy" (did you mean nodelay?)`},
-		{"TCP:h:1,fork", `option does not apply to TCP: "fork"`},
+		{"OPEN:/tmp/x,fork", `option does not apply to OPEN: "fork"`},
 		{"TCP:h:1,rcvbuf=lots", `bad value in "rcvbuf=lots" (want a size such as 65536 or 64k)`},
 		{"TCP-LISTEN:1,max-children=-2", `bad value in "max-children=-2"`},
 		{"UNIX-LISTEN:/x,mode=999", `want an octal mode`},

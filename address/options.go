@@ -210,8 +210,8 @@ var socatOptions = map[string]optionInfo{
 
 // baseOptions are the options sockit had before socat's full table.
 var baseOptions = map[string]optionInfo{
-	"fork":            {flag, listenKinds, "serve every connection, each in its own goroutine"},
-	"max-children":    {integer, listenKinds, "with fork: at most this many connections at once"},
+	"fork":            {flag, append(append([]Kind(nil), listenKinds...), dialKinds...), "serve every connection, each in its own goroutine; on a connecting address, connect again at once (a pool: bound it with max-children)"},
+	"max-children":    {integer, append(append([]Kind(nil), listenKinds...), dialKinds...), "with fork: at most this many connections at once"},
 	"backlog":         {integer, []Kind{TCPListen, UnixListen, OpenSSLListen, SocketListen, VsockListen}, "listen(2) backlog"},
 	"range":           {text, []Kind{TCPListen, UDPListen, UDPRecvfrom, UDPRecv, UDPDatagram, OpenSSLListen, IPRecvfrom, IPRecv, IPDatagram}, "accept only peers in this range: address/bits, address:netmask, or one address or name"},
 	"bind":            {text, socketKinds, "local address: host[:port] to connect from, host to listen on; a path for Unix sockets"},

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/stream"
 )
@@ -310,7 +312,15 @@ func (c Command) Start(ctx context.Context, peer stream.Conn) (*exec.Cmd, stream
 		return cmd, nil, nil
 	}
 	if on(c.Spec, "nofork") {
-		return nil, nil, errNoFork
+		in, out, ok := fileEnds(peer)
+		if !ok {
+			return nil, nil, errNoFork
+		}
+		cmd.Stdin, cmd.Stdout = in, out
+		if err := cmd.Start(); err != nil {
+			return nil, nil, err
+		}
+		return cmd, nil, nil
 	}
 	r, w, err := c.pipes(cmd)
 	if err != nil {
@@ -319,9 +329,30 @@ func (c Command) Start(ctx context.Context, peer stream.Conn) (*exec.Cmd, stream
 	return cmd, &stream.Pair{R: r, W: w}, nil
 }
 
+// fileEnds returns the files under a stdio conn (socat's STDIO with
+// nofork: the child reads and writes sockit's own stdin and stdout), set
+// back to blocking, as a program expects its standard descriptors.
+func fileEnds(peer stream.Conn) (in, out *os.File, ok bool) {
+	p, isPair := peer.(*stream.Pair)
+	if !isPair {
+		return nil, nil, false
+	}
+	in, okIn := p.R.(*os.File)
+	out, okOut := p.W.(*os.File)
+	if !okIn || !okOut {
+		return nil, nil, false
+	}
+	for _, f := range []*os.File{in, out} {
+		if err := control(f, func(fd int) error { return unix.SetNonblock(fd, false) }); err != nil {
+			return nil, nil, false
+		}
+	}
+	return in, out, true
+}
+
 // errNoFork is why nofork cannot be honoured: sockit hands a child the
 // other address only when that is a plain socket nothing watches.
-var errNoFork = errors.New("nofork: the child can be handed only the accepted socket itself, with no -v, -x, -r, -R or -T watching")
+var errNoFork = errors.New("nofork: the child can be handed only a socket or sockit's stdio itself, with no -v, -x, -r, -R or -T watching")
 
 // socketFile returns a duplicate of peer's descriptor when peer is a
 // stream socket, else nil.

@@ -82,3 +82,24 @@ func dialUnixClient(ctx context.Context, s address.Spec) (stream.Conn, error) {
 	}
 	return c, err
 }
+
+// Dup returns a second descriptor for f when it is an *os.File, so that a
+// session may close its copy and leave f open (what a forked child of
+// socat's has): fork's sessions on STDIO each get one. Anything else
+// comes back as it is.
+func Dup[T any](v T) T {
+	f, ok := any(v).(*os.File)
+	if !ok || f == nil {
+		return v
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return v
+	}
+	nfd := -1
+	if err := rc.Control(func(fd uintptr) { nfd, _ = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0) }); err != nil || nfd < 0 {
+		return v
+	}
+	d, _ := any(os.NewFile(uintptr(nfd), f.Name())).(T)
+	return d
+}

@@ -47,6 +47,9 @@ func TestRelayMatchesSocat(t *testing.T) {
 		file  string // a file in DIR to compare afterwards
 	}{
 		{"exec", []string{"-", "EXEC:tr a-z A-Z"}, "hello relay\n", ""},
+		{"exec nofork", []string{"-", "EXEC:tr a-z A-Z,nofork"}, "hello relay\n", ""},
+		// nofork hands the child sockit's own stdin (here a pipe), not a socket pair.
+		{"system nofork stdin", []string{"-", "SYSTEM:test -p /dev/stdin && echo pipe || echo other,nofork"}, "", ""},
 		{"system", []string{"-", "SYSTEM:echo first; cat"}, "then this\n", ""},
 		{"unnamed pipe echoes", []string{"-", "PIPE"}, "echo me\n", ""},
 		{"exec on a pty", []string{"-", "EXEC:cat,pty,echo=0"}, "typed\n", ""},

@@ -3,11 +3,14 @@ package main
 import (
 	"bufio"
 	"encoding/base64"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -207,6 +210,68 @@ func TestSocatOwnerIoctls(t *testing.T) {
 		}
 		if got["FIOSETOWN"] != pid || got["SIOCSPGRP"] != pid {
 			t.Errorf("%s: ioctls %v, want FIOSETOWN and SIOCSPGRP %s", name, got, pid)
+		}
+	}
+}
+
+// TestSocatForkConnectMatch: fork on a connecting address connects again
+// as soon as it has a connection, each one joined with a fresh other
+// address, until a connect fails; socat and the socat link agree.
+func TestSocatForkConnectMatch(t *testing.T) {
+	for name, cmd := range socatTools(t) {
+		for _, extra := range []string{"", ",max-children=2"} {
+			if extra != "" && name == "socat" {
+				continue // socat 1.7.4's children refuse max-children on a connecting address
+			}
+			ln, err := net.Listen("tcp4", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			go func() {
+				for i := range 5 {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					fmt.Fprintf(c, "connection %d\n", i)
+					c.Close()
+				}
+				ln.Close()
+			}()
+			p := testenv.Start(t, nil, append(cmd, "-u", "TCP:"+ln.Addr().String()+",fork"+extra, "STDOUT")...)
+			code := p.Wait(t)
+			lines := strings.Split(strings.TrimSpace(p.Stdout.String()), "\n")
+			sort.Strings(lines)
+			want := []string{"connection 0", "connection 1", "connection 2", "connection 3", "connection 4"}
+			if code != 1 || !slices.Equal(lines, want) {
+				t.Errorf("%s fork%s: exit %d, stdout %q, stderr %q", name, extra, code, lines, p.Stderr.String())
+			}
+		}
+	}
+}
+
+// TestSocatForkStdoutMatch: a forking listener joined with STDOUT writes
+// every client's bytes there: one session ending does not close stdout
+// for the next (each of socat's children has its own descriptor).
+func TestSocatForkStdoutMatch(t *testing.T) {
+	for name, cmd := range socatTools(t) {
+		port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+		p := testenv.Start(t, nil, append(cmd, "-u", "TCP-LISTEN:"+port+",bind=127.0.0.1,reuseaddr,fork", "STDOUT")...)
+		waitTCP(t, "127.0.0.1:"+port)
+		for i := range 3 {
+			c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(c, "client %d\n", i)
+			c.Close()
+			want := fmt.Sprintf("client %d\n", i)
+			for j := 0; j < 1000 && !strings.Contains(p.Stdout.String(), want); j++ {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		if got := p.Stdout.String(); got != "client 0\nclient 1\nclient 2\n" {
+			t.Errorf("%s: stdout %q, stderr %q", name, got, p.Stderr.String())
 		}
 	}
 }

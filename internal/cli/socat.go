@@ -175,6 +175,7 @@ type relaySession struct {
 	specs    [2]address.Spec
 	log      *relayLog
 	tap      func(toB bool, p []byte)
+	forked   bool // fork: every session gets its own copies of stdin and stdout
 }
 
 // errReported is an error the relay has already logged in its own shape.
@@ -319,6 +320,10 @@ func (s *relaySession) run(ctx context.Context) error {
 		return s.serve(ctx, a, b, true)
 	case listens(b.Kind):
 		return s.serve(ctx, b, a, false)
+	case endpoint.On(a, "fork"):
+		return s.pool(ctx, a, b, true)
+	case endpoint.On(b, "fork"):
+		return s.pool(ctx, b, a, false)
 	}
 	// -u and -U open each side for its one direction, as socat does.
 	switch {
@@ -330,6 +335,14 @@ func (s *relaySession) run(ctx context.Context) error {
 	ca, err := s.open(ctx, a)
 	if err != nil {
 		return err
+	}
+	if (b.Kind == address.Exec || b.Kind == address.System) && endpoint.On(b, "nofork") && b.Writer == nil {
+		// The child takes the first address's descriptors as they are.
+		joined, err := serveChild(ctx, s.command(b), ca, s.options())
+		if err != nil {
+			return err
+		}
+		return joined
 	}
 	cb, err := s.open(ctx, b)
 	if err != nil {
@@ -417,6 +430,7 @@ func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA b
 	if limit > 0 {
 		slots = make(chan struct{}, limit)
 	}
+	s.forked = fork
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
@@ -451,6 +465,47 @@ func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA b
 				defer func() { <-slots }()
 			}
 			if err := s.handle(ctx, c, l, o, listenIsA); err != nil && ctx.Err() == nil {
+				s.log.line('E', err.Error())
+			}
+		})
+	}
+}
+
+// pool is fork on a connecting address: socat's parent connects in a
+// loop, handing each connection to a child joined with a fresh other
+// address, max-children at once (more wait for one to end). The first
+// connect that fails (after retry, if asked) ends the loop; the
+// sessions already running go on to their end.
+func (s *relaySession) pool(ctx context.Context, d, o address.Spec, dialIsA bool) error {
+	var slots chan struct{}
+	if v, ok := d.Opt("max-children"); ok {
+		if n, _ := strconv.Atoi(v); n > 0 { // validated by address.Parse
+			slots = make(chan struct{}, n)
+		}
+	}
+	s.forked = true
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		if slots != nil {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		c, err := s.open(ctx, d)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		wg.Go(func() {
+			if slots != nil {
+				defer func() { <-slots }()
+			}
+			if err := s.handle(ctx, c, d, o, dialIsA); err != nil && ctx.Err() == nil {
 				s.log.line('E', err.Error())
 			}
 		})
@@ -511,12 +566,16 @@ func (s *relaySession) open(ctx context.Context, sp address.Spec) (stream.Conn, 
 		c, err = endpoint.OpenWith(ctx, sp, func(context.Context) (stream.Conn, error) {
 			// Terminal options act on the descriptor socat would use: 0,
 			// or 1 and 2 for STDOUT and STDERR.
-			var tty any = s.r.stdin
+			stdin, stdout, stderr := s.r.stdin, s.r.stdout, s.r.stderr
+			if s.forked {
+				stdin, stdout, stderr = endpoint.Dup(stdin), endpoint.Dup(stdout), endpoint.Dup(stderr)
+			}
+			var tty any = stdin
 			switch kind {
 			case address.Stdout:
-				tty = s.r.stdout
+				tty = stdout
 			case address.Stderr:
-				tty = s.r.stderr
+				tty = stderr
 			}
 			if f, ok := tty.(*os.File); ok {
 				if err := endpoint.SetTermios(f, sp); err != nil {
@@ -524,9 +583,9 @@ func (s *relaySession) open(ctx context.Context, sp address.Spec) (stream.Conn, 
 				}
 			}
 			if kind == address.Stderr {
-				return endpoint.StdioFor(address.Stdout, nil, s.r.stderr), nil
+				return endpoint.StdioFor(address.Stdout, nil, stderr), nil
 			}
-			return endpoint.StdioFor(kind, s.r.stdin, s.r.stdout), nil
+			return endpoint.StdioFor(kind, stdin, stdout), nil
 		})
 	case address.Exec, address.System:
 		if _, ok := sp.Opt("pty"); ok && s.socat && !hasShut(sp) {
