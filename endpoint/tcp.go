@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"syscall"
@@ -105,6 +106,10 @@ func (l tcpListener) Accept() (stream.Conn, error) { return l.AcceptTCP() }
 
 func listenTCP(ctx context.Context, s address.Spec) (Listener, error) {
 	host, _ := s.Opt("bind")
+	host, err := listenHost(ctx, ipNetwork("tcp", s), host)
+	if err != nil {
+		return nil, err
+	}
 	addr, err := hostPort(host, s.Arg(0))
 	if err != nil {
 		return nil, err
@@ -121,6 +126,30 @@ func listenTCP(ctx context.Context, s address.Spec) (Listener, error) {
 		return nil, err
 	}
 	return tcpListener{tl}, nil
+}
+
+// listenHost picks the address a listener given a host name binds: the
+// first of the resolver's answer, in the order a client's dial tries them
+// (RFC 6724: ::1 before 127.0.0.1 for localhost), so that a UDP client,
+// which cannot fall back, meets the listener by the same name. Go's own
+// Listen would take the first IPv4 address instead. ncat does the same.
+func listenHost(ctx context.Context, network, host string) (string, error) {
+	h := strings.Trim(host, "[]")
+	if h == "" {
+		return host, nil
+	}
+	if _, err := netip.ParseAddr(h); err == nil {
+		return host, nil
+	}
+	ipNet := "ip" + strings.TrimLeft(network, "tcpud")
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, ipNet, h)
+	if err != nil {
+		return "", err
+	}
+	if len(ips) == 0 {
+		return "", fmt.Errorf("%s: no address", h)
+	}
+	return ips[0].Unmap().String(), nil
 }
 
 // setBacklog calls listen(2) again with the backlog option: Go always uses

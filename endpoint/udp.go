@@ -34,12 +34,16 @@ func dialUDP(ctx context.Context, s address.Spec) (stream.Conn, error) {
 }
 
 func listenUDP(s address.Spec) (Listener, error) {
+	network := ipNetwork("udp", s)
 	host, _ := s.Opt("bind")
+	host, err := listenHost(context.Background(), network, host)
+	if err != nil {
+		return nil, err
+	}
 	addr, err := hostPort(host, s.Arg(0))
 	if err != nil {
 		return nil, err
 	}
-	network := ipNetwork("udp", s)
 	ua, err := net.ResolveUDPAddr(network, addr)
 	if err != nil {
 		return nil, err
