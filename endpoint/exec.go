@@ -254,11 +254,23 @@ func (c Command) command(ctx context.Context, peer stream.Conn) (*exec.Cmd, erro
 		return nil, err
 	}
 	attr.Credential = cred
+	// The child leads a process group of its own, unless asked otherwise,
+	// so that ending the session ends what it started too (sh -c's
+	// children), not only the child itself.
+	group := !attr.Setsid && !attr.Setpgid
+	attr.Setpgid = attr.Setpgid || group
 	cmd.SysProcAttr = attr
-	if sig := passedSignal(c.Spec); sig != 0 {
+	sig := syscall.SIGKILL
+	if passed := passedSignal(c.Spec); passed != 0 {
 		// socat passes these signals on to its child instead of killing it.
-		cmd.Cancel = func() error { return cmd.Process.Signal(sig) }
+		sig = passed
 		cmd.WaitDelay = time.Second
+	}
+	cmd.Cancel = func() error {
+		if group {
+			syscall.Kill(-cmd.Process.Pid, sig) //nolint:errcheck // the group may be gone
+		}
+		return cmd.Process.Signal(sig)
 	}
 	return cmd, nil
 }

@@ -47,6 +47,10 @@ type Server struct {
 // ends are done. It closes c.
 func (s *Server) Serve(ctx context.Context, c net.Conn) error {
 	defer c.Close()
+	// A client still in its handshake is cut off when ctx ends (a
+	// signal), as the relay that follows it would be.
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
 	hs := s.Handshake
 	if hs <= 0 {
 		hs = DefaultHandshake

@@ -13,8 +13,13 @@ import (
 
 func main() {
 	ctx, cancel := context.WithCancel(context.Background())
+	// SIGPIPE is received, not fatal: a write to a closed pipe (stdout or
+	// stderr too) is then an EPIPE error, handled like any other, and the
+	// exit status stays 1 or 2, as ncat's. Notify, not Ignore, so that
+	// children start with the default disposition.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	caught := make(chan os.Signal, 1)
 	go func() {
 		s := <-sigs

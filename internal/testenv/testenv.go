@@ -207,8 +207,9 @@ func Children(t testing.TB, pid int) []string {
 		if err != nil {
 			continue
 		}
-		line, _ := bufio.NewReader(f).ReadString(')')
-		rest, _ := io.ReadAll(f)
+		br := bufio.NewReader(f)
+		line, _ := br.ReadString(')')
+		rest, _ := io.ReadAll(br)
 		f.Close()
 		fields := strings.Fields(string(rest))
 		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
