@@ -53,7 +53,10 @@ func startPTY(cmd *exec.Cmd, s address.Spec) (*os.File, error) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
+	// A session of its own (which leads its process group too: setpgid
+	// after setsid would fail).
 	cmd.SysProcAttr.Setsid, cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, true, 0
+	cmd.SysProcAttr.Setpgid = false
 	if err := cmd.Start(); err != nil {
 		ptmx.Close()
 		return nil, err
