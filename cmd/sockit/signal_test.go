@@ -37,15 +37,7 @@ func TestDatagramListenerEndsOnSignal(t *testing.T) {
 			t.Run(tt.name+"/"+sig.String(), func(t *testing.T) {
 				p := testenv.Start(t, nil, tt.argv...)
 				waitBound(t, tt.network, tt.addr)
-				p.Cmd.Process.Signal(sig)
-				select {
-				case <-exited(p):
-				case <-time.After(5 * time.Second):
-					t.Fatalf("still running 5 s after %v", sig)
-				}
-				if code := p.Cmd.ProcessState.ExitCode(); code != 128+int(sig) {
-					t.Errorf("exit %d after %v, stderr %q", code, sig, p.Stderr.String())
-				}
+				signalAndWait(t, p, sig)
 				if tt.network == "unix" {
 					if _, err := os.Stat(tt.addr); !os.IsNotExist(err) {
 						t.Errorf("%s left behind", tt.addr)
@@ -53,6 +45,21 @@ func TestDatagramListenerEndsOnSignal(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// signalAndWait signals p, waits until it is gone and checks that it
+// exited 128+sig.
+func signalAndWait(t *testing.T, p *testenv.Proc, sig syscall.Signal) {
+	t.Helper()
+	p.Cmd.Process.Signal(sig)
+	select {
+	case <-exited(p):
+	case <-time.After(5 * time.Second):
+		t.Fatalf("still running 5 s after %v", sig)
+	}
+	if code := p.Cmd.ProcessState.ExitCode(); code != 128+int(sig) {
+		t.Errorf("exit %d after %v, stderr %q", code, sig, p.Stderr.String())
 	}
 }
 
@@ -150,15 +157,7 @@ func TestEveryModeEndsOnSignal(t *testing.T) {
 						t.Fatal("no child started for the client")
 					}
 				}
-				p.Cmd.Process.Signal(sig)
-				select {
-				case <-exited(p):
-				case <-time.After(5 * time.Second):
-					t.Fatalf("still running 5 s after %v", sig)
-				}
-				if code := p.Cmd.ProcessState.ExitCode(); code != 128+int(sig) {
-					t.Errorf("exit %d after %v, stderr %q", code, sig, p.Stderr.String())
-				}
+				signalAndWait(t, p, sig)
 				if m.unix != "" {
 					if _, err := os.Stat(filepath.Join(dir, m.unix)); !os.IsNotExist(err) {
 						t.Errorf("%s left behind", m.unix)

@@ -422,17 +422,9 @@ func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA b
 	}
 	s.log.line('N', fmt.Sprintf("listening on %s", endpoint.Addr(ln.Addr())))
 	_, fork := l.Opt("fork")
-	limit := 0
-	if v, ok := l.Opt("max-children"); ok {
-		limit, _ = strconv.Atoi(v) // validated by address.Parse
-	}
-	var slots chan struct{}
-	if limit > 0 {
-		slots = make(chan struct{}, limit)
-	}
 	s.forked = fork
-	var wg sync.WaitGroup
-	defer wg.Wait()
+	kids := newChildren(l)
+	defer kids.wait()
 	for {
 		c, err := accept(ctx, ln, func(err error) {
 			s.log.line('W', fmt.Sprintf("accept: %v; waiting for a session to end", err))
@@ -452,22 +444,11 @@ func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA b
 			ln.Close()
 			return s.handle(ctx, c, l, o, listenIsA)
 		}
-		if slots != nil {
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				c.Close()
-				return nil
-			}
+		if !kids.acquire(ctx) {
+			c.Close()
+			return nil
 		}
-		wg.Go(func() {
-			if slots != nil {
-				defer func() { <-slots }()
-			}
-			if err := s.handle(ctx, c, l, o, listenIsA); err != nil && ctx.Err() == nil {
-				s.log.line('E', err.Error())
-			}
-		})
+		kids.run(func() { s.handleLogged(ctx, c, l, o, listenIsA) })
 	}
 }
 
@@ -477,22 +458,12 @@ func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA b
 // connect that fails (after retry, if asked) ends the loop; the
 // sessions already running go on to their end.
 func (s *relaySession) pool(ctx context.Context, d, o address.Spec, dialIsA bool) error {
-	var slots chan struct{}
-	if v, ok := d.Opt("max-children"); ok {
-		if n, _ := strconv.Atoi(v); n > 0 { // validated by address.Parse
-			slots = make(chan struct{}, n)
-		}
-	}
 	s.forked = true
-	var wg sync.WaitGroup
-	defer wg.Wait()
+	kids := newChildren(d)
+	defer kids.wait()
 	for {
-		if slots != nil {
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				return nil
-			}
+		if !kids.acquire(ctx) {
+			return nil
 		}
 		c, err := s.open(ctx, d)
 		if err != nil {
@@ -501,14 +472,56 @@ func (s *relaySession) pool(ctx context.Context, d, o address.Spec, dialIsA bool
 			}
 			return err
 		}
-		wg.Go(func() {
-			if slots != nil {
-				defer func() { <-slots }()
-			}
-			if err := s.handle(ctx, c, d, o, dialIsA); err != nil && ctx.Err() == nil {
-				s.log.line('E', err.Error())
-			}
-		})
+		kids.run(func() { s.handleLogged(ctx, c, d, o, dialIsA) })
+	}
+}
+
+// children runs fork's sessions, at most max-children at once.
+type children struct {
+	slots chan struct{} // nil: no limit
+	wg    sync.WaitGroup
+}
+
+func newChildren(sp address.Spec) *children {
+	k := &children{}
+	if v, ok := sp.Opt("max-children"); ok {
+		if n, _ := strconv.Atoi(v); n > 0 { // validated by address.Parse
+			k.slots = make(chan struct{}, n)
+		}
+	}
+	return k
+}
+
+// acquire waits for a free slot; false when ctx ends first.
+func (k *children) acquire(ctx context.Context) bool {
+	if k.slots == nil {
+		return true
+	}
+	select {
+	case k.slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// run runs one session in its slot.
+func (k *children) run(session func()) {
+	k.wg.Go(func() {
+		if k.slots != nil {
+			defer func() { <-k.slots }()
+		}
+		session()
+	})
+}
+
+func (k *children) wait() { k.wg.Wait() }
+
+// handleLogged is handle for a forked session: its error is logged, as
+// a socat child's is, and ends nothing else.
+func (s *relaySession) handleLogged(ctx context.Context, c stream.Conn, l, o address.Spec, listenIsA bool) {
+	if err := s.handle(ctx, c, l, o, listenIsA); err != nil && ctx.Err() == nil {
+		s.log.line('E', err.Error())
 	}
 }
 
