@@ -291,7 +291,7 @@ func TestKeepOpenExec(t *testing.T) {
 		t.Errorf("children left: %v", kids)
 	}
 	if n := testenv.OpenFDs(t, pid); n != startFDs {
-		t.Errorf("descriptors: %d at start, %d after 1,000 clients", startFDs, n)
+		t.Errorf("descriptors: %d at start, %d after 1,000 clients:\n%s", startFDs, n, testenv.DescribeFDs(pid))
 	}
 }
 

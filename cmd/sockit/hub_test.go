@@ -322,7 +322,7 @@ func TestBrokerManyClients(t *testing.T) {
 	srv := testenv.Start(t, nil, testenv.Binary(t), "-v", "--broker", "-l", "127.0.0.1", port)
 	srv.WaitListening(t)
 	pid := srv.Cmd.Process.Pid
-	before := testenv.OpenFDs(t, pid)
+	before := testenv.OpenSockets(t, pid)
 	conns := make([]net.Conn, 0, n)
 	for i := range n {
 		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 2, byte(1+i%200))}}
@@ -333,9 +333,9 @@ func TestBrokerManyClients(t *testing.T) {
 		conns = append(conns, c)
 	}
 	// Once the last joined, everyone hears the first.
-	for deadline := time.Now().Add(30 * time.Second); testenv.OpenFDs(t, pid) < before+n; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); testenv.OpenSockets(t, pid) < before+n; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("broker holds %d descriptors, want %d", testenv.OpenFDs(t, pid), before+n)
+			t.Fatalf("broker holds %d sockets, want %d", testenv.OpenSockets(t, pid), before+n)
 		}
 	}
 	conns[0].Write([]byte("hello all\n"))
@@ -349,9 +349,9 @@ func TestBrokerManyClients(t *testing.T) {
 	for _, c := range conns {
 		c.Close()
 	}
-	for deadline := time.Now().Add(30 * time.Second); testenv.OpenFDs(t, pid) != before; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); testenv.OpenSockets(t, pid) != before; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("after %d clients left the broker holds %d descriptors, had %d", n, testenv.OpenFDs(t, pid), before)
+			t.Fatalf("after %d clients left the broker holds %d sockets, had %d", n, testenv.OpenSockets(t, pid), before)
 		}
 	}
 }

@@ -6,6 +6,7 @@ package testenv
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -195,6 +196,38 @@ func OpenFDs(t testing.TB, pid int) int {
 		t.Fatal(err)
 	}
 	return len(ents)
+}
+
+// OpenSockets counts the open socket descriptors of process pid: the
+// ones a leak of connections shows in, unlike the files the Go runtime
+// opens and closes on its own (cgroup limits, /dev/urandom).
+func OpenSockets(t testing.TB, pid int) int {
+	t.Helper()
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		if target, err := os.Readlink(dir + "/" + e.Name()); err == nil && strings.HasPrefix(target, "socket:") {
+			n++
+		}
+	}
+	return n
+}
+
+// DescribeFDs lists what process pid's descriptors refer to, one
+// "fd -> target" per line, for a failure message.
+func DescribeFDs(pid int) string {
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	ents, _ := os.ReadDir(dir)
+	var b strings.Builder
+	for _, e := range ents {
+		target, _ := os.Readlink(dir + "/" + e.Name())
+		fmt.Fprintf(&b, "%s -> %s\n", e.Name(), target)
+	}
+	return b.String()
 }
 
 // Children lists the pids whose parent is pid, zombies included.
