@@ -52,7 +52,8 @@ type Options struct {
 	// Idle ends the session with ErrIdle when no byte moves either way
 	// for this long; 0 means never. Setting it disables splice.
 	Idle time.Duration
-	// CRLF turns LF into CRLF on the a→b direction (ncat -C).
+	// CRLF turns a bare LF into CRLF on the a→b direction (ncat -C); an
+	// LF that already follows a CR is left alone.
 	CRLF bool
 	// Delay waits this long after each write, both ways (ncat -d).
 	Delay time.Duration
@@ -72,6 +73,18 @@ type Options struct {
 	// direction reaches EOF even if the other has not (socat's -t, 0.5 s
 	// there). Zero waits for both, so no byte is dropped.
 	Linger time.Duration
+	// EOF ends the session early once a given direction is done, as the
+	// netcats do: ncat's listener quits when its client's stream ends,
+	// nc -q 0 when stdin does. Empty (the default) waits for both.
+	EOF []EOFRule
+}
+
+// EOFRule ends a session Grace after direction After is done (its
+// source reached EOF and everything read was written), even if the other
+// direction is still moving. After Both means whichever is done first.
+type EOFRule struct {
+	After Direction
+	Grace time.Duration
 }
 
 // Stats counts what Join moved.
@@ -149,6 +162,10 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 	ctxDone := ctx.Done()
 	var linger <-chan time.Time
 	lingering := false
+	rules := opt.EOF
+	if opt.Linger > 0 {
+		rules = append(rules[:len(rules):len(rules)], EOFRule{After: Both, Grace: opt.Linger})
+	}
 	// Wait for every direction, unless the session failed: then both conns
 	// are closed, which wakes any pollable read, and Join returns without
 	// waiting on a read that closing cannot interrupt (a terminal).
@@ -164,11 +181,13 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 			if r.err != nil && !ignorable(r.err) {
 				first = r.err
 			}
-			if opt.Linger > 0 && got < want && !lingering {
-				lingering = true
-				t := time.NewTimer(opt.Linger)
-				defer t.Stop()
-				linger = t.C
+			if got < want && !lingering {
+				if grace, ok := eofGrace(rules, r.toB); ok {
+					lingering = true
+					t := time.NewTimer(grace)
+					defer t.Stop()
+					linger = t.C
+				}
 			}
 		case <-idle:
 			if time.Since(time.Unix(0, last.Load())) >= opt.Idle {
@@ -183,6 +202,21 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 	closeAll()
 	st.Elapsed = time.Since(start)
 	return st, first
+}
+
+// eofGrace is the shortest grace of the rules that a direction's end
+// (a→b when toB) starts.
+func eofGrace(rules []EOFRule, toB bool) (time.Duration, bool) {
+	var grace time.Duration
+	found := false
+	for _, r := range rules {
+		if r.After == Both || (r.After == AToB) == toB {
+			if !found || r.Grace < grace {
+				grace, found = r.Grace, true
+			}
+		}
+	}
+	return grace, found
 }
 
 // result is how one direction ended: toB is a→b, n the bytes written.
@@ -218,6 +252,7 @@ type hookWriter struct {
 	opt  Options
 	last *atomic.Int64
 	crlf bool
+	prev byte // the last byte written, so a CR that ended the last chunk counts
 	buf  []byte
 }
 
@@ -227,10 +262,11 @@ func (h *hookWriter) Write(p []byte) (int, error) {
 	if h.crlf {
 		h.buf = h.buf[:0]
 		for _, c := range p {
-			if c == '\n' {
+			if c == '\n' && h.prev != '\r' {
 				h.buf = append(h.buf, '\r')
 			}
 			h.buf = append(h.buf, c)
+			h.prev = c
 		}
 		out = h.buf
 	}

@@ -249,6 +249,7 @@ func TestOptions(t *testing.T) {
 		back       string // b's peer sends; a's peer must receive
 	}{
 		{"crlf", relay.Options{CRLF: true}, "a\nb\n", "a\r\nb\r\n", "x\ny\n"},
+		{"crlf-kept", relay.Options{CRLF: true}, "a\r\n\nb\r\r\n\n", "a\r\n\r\nb\r\r\n\r\n", "x\r\n"},
 		{"delay", relay.Options{Delay: time.Millisecond}, "slow", "slow", "back"},
 		{"send-only", relay.Options{Direction: relay.AToB}, "up", "up", ""},
 		{"recv-only", relay.Options{Direction: relay.BToA}, "", "", "down"},
@@ -283,6 +284,56 @@ func TestOptions(t *testing.T) {
 			}
 			if tapped[true].String() != string(gotB) || tapped[false].String() != string(gotA) {
 				t.Fatalf("tap saw %q and %q", tapped[true], tapped[false])
+			}
+		})
+	}
+}
+
+// TestEOFRules ends a session when the rule's direction is done, while
+// the other is still open, after everything the done direction read
+// was delivered.
+func TestEOFRules(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		rule  relay.EOFRule
+		aEOF  bool // a's peer half-closes (else b's)
+		grace bool // the other direction still moves during the grace
+	}{
+		{"a-done", relay.EOFRule{After: relay.AToB}, true, false},
+		{"b-done", relay.EOFRule{After: relay.BToA}, false, false},
+		{"either", relay.EOFRule{After: relay.Both}, false, false},
+		{"a-drain", relay.EOFRule{After: relay.AToB, Grace: 200 * time.Millisecond}, true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
+			done := make(chan error, 1)
+			go func() {
+				_, err := relay.Join(context.Background(), a.inner, b.inner, relay.Options{EOF: []relay.EOFRule{tt.rule}})
+				done <- err
+			}()
+			first, firstPeer, other, otherPeer := a.outer, b.outer, b.outer, a.outer
+			if !tt.aEOF {
+				first, firstPeer, other, otherPeer = b.outer, a.outer, a.outer, b.outer
+			}
+			first.Write([]byte("last words"))
+			first.CloseWrite()
+			got := make([]byte, len("last words"))
+			if _, err := io.ReadFull(firstPeer, got); err != nil || string(got) != "last words" {
+				t.Fatalf("got %q, %v", got, err)
+			}
+			if tt.grace {
+				other.Write([]byte("during grace"))
+				got := make([]byte, len("during grace"))
+				if _, err := io.ReadFull(otherPeer, got); err != nil || string(got) != "during grace" {
+					t.Fatalf("during the grace got %q, %v", got, err)
+				}
+			}
+			// The other side never half-closes: the rule alone ends Join.
+			if err := <-done; err != nil {
+				t.Fatalf("Join: %v", err)
+			}
+			if rest, err := io.ReadAll(otherPeer); err != nil || len(rest) != 0 {
+				t.Fatalf("after the end: %q, %v", rest, err)
 			}
 		})
 	}

@@ -59,6 +59,7 @@ func TestSessionFlagsMatchNcat(t *testing.T) {
 		log   bool // compare the file named by the flag after "LOG"
 	}{
 		{"crlf", []string{"-C"}, "a\nb\n", "", false, false},
+		{"crlf-kept", []string{"-C"}, "a\r\nb\n\r\n\r\r\n", "", false, false},
 		{"recv-only", []string{"--recv-only"}, "not sent\n", "from peer\n", false, false},
 		{"send-only", []string{"--send-only"}, "only this\n", "ignored\n", true, false},
 		{"output", []string{"-o", "LOG"}, "", "logged bytes\n", false, true},
@@ -285,5 +286,122 @@ func TestMaxConnsMatchesNcat(t *testing.T) {
 	t.Logf("sockit %s", res[0])
 	if res[0] != res[1] {
 		t.Errorf("\nsockit %s\nncat   %s", res[0], res[1])
+	}
+}
+
+// TestNcatLinkErrorsMatchNcat: through the ncat link, bad command lines
+// get ncat's stderr, byte for byte, and its exit code.
+func TestNcatLinkErrorsMatchNcat(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "ncat")
+	if err := os.Symlink(testenv.Binary(t), link); err != nil {
+		t.Fatal(err)
+	}
+	real := testenv.Peer(t, "ncat")
+	refused := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	for _, args := range [][]string{
+		{"-Y", "127.0.0.1", refused},
+		{"--bogus", "127.0.0.1", refused},
+		{"--exec"},
+		{"-k", "127.0.0.1", refused},
+		{"-e", "/bin/cat", "-c", "cat", "127.0.0.1", refused},
+		{"-l", "-z", "127.0.0.1", refused},
+		{"-z", "-e", "cat", "127.0.0.1", refused},
+		{"--proxy", "127.0.0.1:1", "-l", refused},
+		{"--proxy-type", "foo", "--proxy", "127.0.0.1:1", "127.0.0.1", refused},
+		{"--ssl-cert", "/nonexistent", "127.0.0.1", refused},
+		{"-p", "70000", "127.0.0.1", refused},
+		{"-p", "x", "127.0.0.1", refused},
+		{"-n", "localhost", refused},
+		{"--allow", "127.0.0.2", "127.0.0.1", refused},
+		{"127.0.0.1", refused, "2"},
+		{"127.0.0.1", refused},
+		{"-w", "0", "127.0.0.1", refused},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var code [2]int
+			var stderr [2]string
+			for i, bin := range []string{link, real} {
+				p := testenv.Start(t, strings.NewReader(""), append([]string{bin}, args...)...)
+				// getopt's lines start with argv[0], which differs.
+				code[i], stderr[i] = p.Wait(t), strings.ReplaceAll(p.Stderr.String(), bin+":", "ncat:")
+			}
+			if code[0] != code[1] || stderr[0] != stderr[1] {
+				t.Errorf("sockit as ncat: exit %d, stderr %q\nncat:           exit %d, stderr %q", code[0], stderr[0], code[1], stderr[1])
+			}
+		})
+	}
+}
+
+// TestEOFPolicyMatchesNcat: ncat's listener quits when its client's
+// stream ends, though stdin is still open; its client waits for stdin.
+// sockit waits for both unless --eof says otherwise, and its ncat link
+// does what ncat does.
+func TestEOFPolicyMatchesNcat(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "ncat")
+	if err := os.Symlink(testenv.Binary(t), link); err != nil {
+		t.Fatal(err)
+	}
+	sockit, ncat := testenv.Binary(t), testenv.Peer(t, "ncat")
+	for _, tt := range []struct {
+		name   string
+		argv   []string
+		listen bool
+		quits  bool // ends at the peer's EOF while stdin is open
+	}{
+		{"ncat listener", []string{ncat, "-l"}, true, true},
+		{"ncat link listener", []string{link, "-l"}, true, true},
+		{"sockit listener", []string{sockit, "-l"}, true, false},
+		{"sockit listener --eof=remote", []string{sockit, "--eof=remote", "-l"}, true, true},
+		{"ncat link listener --eof=wait", []string{link, "--eof=wait", "-l"}, true, false},
+		{"ncat connect", []string{ncat}, false, false},
+		{"ncat link connect", []string{link}, false, false},
+		{"sockit connect --eof=remote", []string{sockit, "--eof", "remote"}, false, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			stdinR, stdinW, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stdinW.Close()
+			var p *testenv.Proc
+			var c net.Conn
+			if tt.listen {
+				port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+				p = testenv.Start(t, stdinR, append(tt.argv, "-v", "127.0.0.1", port)...)
+				p.WaitListening(t)
+				if c, err = net.Dial("tcp4", "127.0.0.1:"+port); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				ln, err := net.Listen("tcp4", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, port, _ := net.SplitHostPort(ln.Addr().String())
+				p = testenv.Start(t, stdinR, append(tt.argv, "127.0.0.1", port)...)
+				if c, err = ln.Accept(); err != nil {
+					t.Fatal(err)
+				}
+				ln.Close()
+			}
+			stdinR.Close()
+			defer c.Close()
+			c.Write([]byte("last words\n"))
+			c.(*net.TCPConn).CloseWrite()
+			select {
+			case <-exited(p):
+				if !tt.quits {
+					t.Fatalf("quit at the peer's EOF with stdin open (exit %d)", p.Wait(t))
+				}
+			case <-time.After(time.Second):
+				if tt.quits {
+					t.Fatal("still running a second after the peer's EOF")
+				}
+				stdinW.Close() // now both streams are done
+			}
+			if code := p.Wait(t); code != 0 || p.Stdout.String() != "last words\n" {
+				t.Errorf("exit %d, stdout %q", code, p.Stdout.String())
+			}
+		})
 	}
 }

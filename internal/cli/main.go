@@ -23,6 +23,7 @@ const Version = "0.1.0"
 type usageError struct {
 	msg      string
 	verbatim bool
+	bare     bool // no period before QUITTING (a few of ncat's lines have none)
 }
 
 func (e *usageError) Error() string { return e.msg }
@@ -69,13 +70,25 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		fmt.Fprintf(stderr, "%s socat[%d] E %s\n", time.Now().Format("2006/01/02 15:04:05"), os.Getpid(), err)
 		return 1
 	}
+	var ge *getoptError
+	if errors.As(err, &ge) {
+		if r.name == "Ncat" {
+			fmt.Fprintf(stderr, "%s: %s\nNcat: Try `--help' or man(1) ncat for more information, usage options and help. QUITTING.\n", args[0], ge.msg)
+		} else {
+			r.errorf("%s; try --help. QUITTING.", capitalize(ge.msg))
+		}
+		return 2
+	}
 	var ue *usageError
 	if errors.As(err, &ue) {
 		msg := ue.msg
 		if !ue.verbatim {
 			msg = capitalize(msg)
 		}
-		r.errorf("%s. QUITTING.", msg)
+		if !ue.bare {
+			msg += "."
+		}
+		r.errorf("%s QUITTING.", msg)
 		return 2
 	}
 	r.errorf("%s.", capitalize(err.Error()))

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -25,7 +24,7 @@ type ncatOptions struct {
 	help, appendOutput                            bool
 	verbose, maxConns, backlog                    int
 	sourcePort, source, exec, shExec              string
-	output, hexDump                               string
+	output, hexDump, eof                          string
 	wait, idle, delay                             time.Duration
 	args                                          []string
 	badTime                                       error // a refused -w/-i/-d value, in ncat's words
@@ -76,6 +75,7 @@ func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
 	fs.BoolVar(&o.appendOutput, "append-output", false, "append rather than clobber specified output files")
 	fs.BoolVar(&o.sendOnly, "send-only", false, "only send data, ignoring received; quit on EOF")
 	fs.BoolVar(&o.recvOnly, "recv-only", false, "only receive data, never send anything")
+	fs.StringVar(&o.eof, "eof", "", "when the session ends: wait (both streams done; sockit's default), remote (the peer's stream ends; ncat's listener), stdin (stdin ends), drain:DURATION (that long after stdin ends)")
 	fs.BoolVar(&o.noShutdown, "no-shutdown", false, "do not shutdown into half-duplex mode on receiving EOF on stdin")
 	fs.VarP(durationValue{&o.wait, "w", "timeout", &o.badTime}, "wait", "w", "connect timeout")
 	fs.VarP(durationValue{&o.idle, "i", "timeout", &o.badTime}, "idle-timeout", "i", "idle read/write timeout")
@@ -120,6 +120,9 @@ func parseNcat(argv []string) (*ncatOptions, error) {
 		if o.badTime != nil {
 			return nil, o.badTime
 		}
+		if g, ok := getoptWords(err); ok {
+			return nil, g
+		}
 		return nil, usagef("%s; try --help", err)
 	}
 	o.args = fs.Args()
@@ -149,11 +152,11 @@ func expandLong(fs *pflag.FlagSet, argv []string) ([]string, error) {
 			})
 			switch len(match) {
 			case 0:
-				return nil, usagef("unrecognized option '--%s'; try --help", name)
+				return nil, &getoptError{"unrecognized option '--" + name + "'"}
 			case 1:
 				name = match[0]
 			default:
-				return nil, usagef("option '--%s' is ambiguous (%s)", name, strings.Join(match, ", "))
+				return nil, &getoptError{"option '--" + name + "' is ambiguous; possibilities: '--" + strings.Join(match, "' '--") + "'"}
 			}
 		}
 		if hasVal {
@@ -186,8 +189,17 @@ func buildSpec(o *ncatOptions) (plan, error) {
 	if o.sendOnly && o.recvOnly {
 		return p, usagef("cannot use both --send-only and --recv-only")
 	}
+	if !o.listen && o.keep && !o.broker {
+		return p, usagef("Invalid option combination: `--keep-open' with connect")
+	}
+	if !o.listen && (len(o.allow)+len(o.allowFiles)+len(o.deny)+len(o.denyFiles)) > 0 {
+		return p, usagef("Invalid option combination: allow/deny with connect")
+	}
+	if (o.sslCert == "") != (o.sslKey == "") {
+		return p, usagef("The --ssl-key and --ssl-cert options must be used together")
+	}
 	if o.exec != "" && o.shExec != "" {
-		return p, usagef("cannot use both -e and -c")
+		return p, usagef("only one of --exec, --sh-exec, and --lua-exec is allowed")
 	}
 	if o.unix {
 		if len(args) != 1 {
@@ -227,7 +239,10 @@ func buildSpec(o *ncatOptions) (plan, error) {
 		return p, usagef("invalid port number %q", port)
 	}
 	if o.sourcePort != "" && !isPort(o.sourcePort) {
-		return p, usagef("invalid source port %q", o.sourcePort)
+		if _, err := strconv.Atoi(o.sourcePort); err != nil {
+			return p, usagef("invalid source port number %q", o.sourcePort)
+		}
+		return p, usagef("invalid source port %s", o.sourcePort)
 	}
 	if o.listen && o.sourcePort != "" {
 		if port != "" {
@@ -242,7 +257,7 @@ func buildSpec(o *ncatOptions) (plan, error) {
 		return p, usagef("you must specify a host to connect to")
 	}
 	if host != "" && o.noDNS && net.ParseIP(strings.Trim(host, "[]")) == nil {
-		return p, fmt.Errorf("could not resolve hostname %q: -n forbids name lookups", host)
+		return p, usagef("could not resolve hostname %q: Name or service not known", host)
 	}
 	var opts []address.Option
 	if o.v4 {
@@ -276,7 +291,11 @@ func buildSpec(o *ncatOptions) (plan, error) {
 		return p, nil
 	}
 	if o.source != "" || o.sourcePort != "" {
-		opts = append(opts, address.Option{Name: "bind", Value: net.JoinHostPort(strings.Trim(o.source, "[]"), o.sourcePort)})
+		sport := o.sourcePort
+		if sport == "" {
+			sport = "0"
+		}
+		opts = append(opts, address.Option{Name: "bind", Value: net.JoinHostPort(strings.Trim(o.source, "[]"), sport)})
 	}
 	kind := address.TCP
 	if o.udp {
@@ -368,7 +387,10 @@ func addProxies(o *ncatOptions, sp *address.Spec) error {
 		typ = "http"
 	case "http", "socks4", "socks5":
 	default:
-		return usagef("invalid proxy type %q; want http, socks4 or socks5", typ)
+		if o.asNcat {
+			return usagef("invalid proxy type %q", typ)
+		}
+		return usagef("invalid proxy type %q (want http, socks4 or socks5)", typ)
 	}
 	switch o.proxyDNS {
 	case "", "local", "remote", "both", "none":

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/hub"
@@ -58,7 +59,10 @@ func (r *runner) ncat(ctx context.Context, argv []string) error {
 	}
 	o.asNcat = r.name == "Ncat"
 	if o.listen && len(o.proxies) > 0 {
-		return usagef("--proxy is for connect mode; a proxy server is -l --proxy-type")
+		if o.asNcat {
+			return usagef("Invalid option combination: --proxy and -l")
+		}
+		return usagef("Invalid option combination: --proxy and -l (a proxy server is -l --proxy-type)")
 	}
 	if o.listen && o.proxyType != "" {
 		if o.proxyType != "http" && o.proxyType != "socks5" {
@@ -70,6 +74,12 @@ func (r *runner) ncat(ctx context.Context, argv []string) error {
 		return err
 	}
 	if o.zero {
+		if o.listen {
+			return &usageError{msg: "Services designed for LISTENING can't be used with -z", bare: true}
+		}
+		if o.exec != "" || o.shExec != "" {
+			return usagef("Command execution can't be done along with option -z")
+		}
 		r.verbose = o.verbose
 		return r.scan(ctx, o)
 	}
@@ -84,7 +94,14 @@ func (r *runner) ncat(ctx context.Context, argv []string) error {
 	if o.verbose > 0 {
 		r.logf("Version %s", Version)
 	}
-	s := session{r: r, o: o, p: p}
+	s := session{r: r, o: o, p: p, eof: eofWait}
+	if o.eof != "" {
+		if s.eof, err = parseEOF(o.eof); err != nil {
+			return err
+		}
+	} else if o.asNcat && p.listen && !o.keep {
+		s.eof, _ = parseEOF("remote") // ncat's listener quits when its client's stream ends
+	}
 	if err := s.openLogs(); err != nil {
 		return err
 	}
@@ -131,6 +148,7 @@ type session struct {
 	p    plan
 	logs []io.Closer
 	tap  func(bool, []byte)
+	eof  eofPolicy // when a stdio session ends
 }
 
 func (s *session) openLogs() error {
@@ -172,7 +190,7 @@ func (s *session) closeLogs() {
 
 // relayOptions maps the flags to relay.Options; a is stdio, b the socket.
 func (s *session) relayOptions() relay.Options {
-	opt := relay.Options{NoShutdown: s.o.noShutdown, Idle: s.o.idle, CRLF: s.o.crlf, Delay: s.o.delay, Tap: s.tap}
+	opt := relay.Options{NoShutdown: s.o.noShutdown, Idle: s.o.idle, CRLF: s.o.crlf, Delay: s.o.delay, Tap: s.tap, EOF: s.eof.rules}
 	switch {
 	case s.o.sendOnly:
 		opt.Direction, opt.Discard = relay.AToB, true
@@ -225,12 +243,22 @@ func (s *session) serve(ctx context.Context, conn, other stream.Conn, summary bo
 	if cmd := s.command(); cmd != nil {
 		return s.runChild(ctx, *cmd, conn)
 	}
+	s.r.logf("EOF policy: %s.", s.eof.describe())
 	st, err := relay.Join(ctx, other, conn, s.relayOptions())
 	if summary {
 		s.r.logf("%d bytes sent, %d bytes received in %.2f seconds.", st.AToB, st.BToA, st.Elapsed.Seconds())
 	}
 	if errors.Is(err, relay.ErrIdle) {
 		return fmt.Errorf("idle timeout expired (%d ms)", s.o.idle.Milliseconds())
+	}
+	if err != nil && ctx.Err() == nil {
+		if s.o.asNcat && s.p.listen {
+			return errReported // ncat's listener exits 1 without a word when its client resets
+		}
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			return errno // "Connection reset by peer.", as ncat says it
+		}
 	}
 	return err
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -31,7 +30,7 @@ func (r *runner) scan(ctx context.Context, o *ncatOptions) error {
 		return usagef("%v", err)
 	}
 	if o.noDNS && net.ParseIP(host) == nil {
-		return fmt.Errorf("could not resolve hostname %q: -n forbids name lookups", host)
+		return usagef("could not resolve hostname %q: Name or service not known", host)
 	}
 	wait := o.wait
 	if wait == 0 {
