@@ -196,7 +196,22 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 		case <-ctxDone:
 			first = ctx.Err()
 		case <-linger:
-			got = want // the other direction had its time; end cleanly
+			// The other direction had its time; end cleanly. It may have
+			// finished a moment ago without having reported yet (its peer
+			// answered its EOF and closed, as in a request and response):
+			// give its report a moment, so the counts are whole.
+			settle := time.NewTimer(20 * time.Millisecond)
+			select {
+			case r := <-done:
+				if r.toB {
+					st.AToB = r.n
+				} else {
+					st.BToA = r.n
+				}
+			case <-settle.C:
+			}
+			settle.Stop()
+			got = want
 		}
 	}
 	closeAll()

@@ -92,6 +92,10 @@ type Options struct {
 	// Concurrency bounds UDP probes in flight; default 256. TCP connects
 	// run from a few threads (twice GOMAXPROCS).
 	Concurrency int
+	// Probe is what a UDP probe sends, one datagram per element: ncat
+	// sends one NUL byte, nc.openbsd -v five "X"s, nc.openbsd without
+	// -v none (the port counts as open|filtered). Nil: one empty datagram.
+	Probe [][]byte
 }
 
 // Scan probes every port of host and returns the results in the order of
@@ -126,7 +130,7 @@ func Scan(ctx context.Context, host string, ports []int, opt Options) ([]Result,
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			results[i] = probeUDP(ctx, netip.AddrPortFrom(ip, uint16(p)), opt.Timeout)
+			results[i] = probeUDP(ctx, netip.AddrPortFrom(ip, uint16(p)), opt.Timeout, opt.Probe)
 		})
 	}
 	wg.Wait()
@@ -141,9 +145,9 @@ func SelfConnect(c net.Conn) bool {
 	return lok && rok && l.Port == r.Port && l.IP.Equal(r.IP)
 }
 
-// probeUDP sends an empty datagram and waits for an ICMP refusal, which a
+// probeUDP sends the probe's datagrams and waits for an ICMP refusal, which a
 // connected UDP socket reports as ECONNREFUSED on the next read.
-func probeUDP(ctx context.Context, ap netip.AddrPort, timeout time.Duration) Result {
+func probeUDP(ctx context.Context, ap netip.AddrPort, timeout time.Duration, probe [][]byte) Result {
 	r := Result{Port: int(ap.Port()), State: OpenFiltered}
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "udp", ap.String())
@@ -153,9 +157,17 @@ func probeUDP(ctx context.Context, ap netip.AddrPort, timeout time.Duration) Res
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(timeout))
-	if _, err := c.Write(nil); err != nil {
-		r.State, r.Err = Closed, err
-		return r
+	if probe == nil {
+		probe = [][]byte{nil}
+	}
+	if len(probe) == 0 {
+		return r // nothing sent, so nothing can refuse: nc -uz without -v
+	}
+	for _, p := range probe {
+		if _, err := c.Write(p); err != nil {
+			r.State, r.Err = Closed, err
+			return r
+		}
 	}
 	buf := make([]byte, 1)
 	_, err = c.Read(buf)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"regexp"
+	"strings"
 )
 
 // getoptError is a flag the parser did not take, worded as getopt(3)
@@ -35,4 +36,50 @@ func getoptWords(err error) (*getoptError, bool) {
 		return &getoptError{"option '--" + m[1] + "' requires an argument"}, true
 	}
 	return nil, false
+}
+
+// opt is one option getopt returned: its letter and argument.
+type opt struct {
+	c   byte
+	arg string
+}
+
+// getopt parses argv as glibc's getopt(3) does with optstring: options
+// cluster (-lvnp 80), an option's argument is the rest of its word or
+// the next word, and options may follow operands (GNU permutation) up
+// to "--".
+func getopt(argv []string, optstring string) (opts []opt, operands []string, err error) {
+	for i := 0; i < len(argv); i++ {
+		a := argv[i]
+		if a == "--" {
+			return opts, append(operands, argv[i+1:]...), nil
+		}
+		if len(a) < 2 || a[0] != '-' {
+			operands = append(operands, a)
+			continue
+		}
+	word:
+		for j := 1; j < len(a); j++ {
+			c := a[j]
+			k := strings.IndexByte(optstring, c)
+			if k < 0 || c == ':' {
+				return nil, nil, &getoptError{"invalid option -- '" + string(c) + "'"}
+			}
+			if k+1 >= len(optstring) || optstring[k+1] != ':' {
+				opts = append(opts, opt{c: c})
+				continue
+			}
+			switch {
+			case j+1 < len(a):
+				opts = append(opts, opt{c, a[j+1:]})
+			case i+1 < len(argv):
+				i++
+				opts = append(opts, opt{c, argv[i]})
+			default:
+				return nil, nil, &getoptError{"option requires an argument -- '" + string(c) + "'"}
+			}
+			break word // the argument took the rest of the word
+		}
+	}
+	return opts, operands, nil
 }

@@ -33,22 +33,39 @@ func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf
 // Main runs sockit with args (args[0] picks the personality) and returns
 // the exit code. It prints errors once, as one line on stderr.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	name := "sockit"
-	if len(args) > 0 && strings.HasPrefix(filepath.Base(args[0]), "ncat") {
-		name = "Ncat"
+	if len(args) == 0 {
+		args = []string{"sockit"}
 	}
-	socat := len(args) > 0 && strings.HasPrefix(filepath.Base(args[0]), "socat")
-	r := &runner{name: name, stdin: stdin, stdout: stdout, stderr: stderr}
+	// A personality is picked by the link's name, or by a subcommand
+	// named like one ("sockit nc -l 80").
+	prog, argv := filepath.Base(args[0]), args[1:]
+	if personalityOf(prog) == "" && len(argv) > 0 && personalityOf(argv[0]) != "" && argv[0] != "sockit" {
+		prog, argv = argv[0], argv[1:]
+		args = append([]string{prog}, argv...)
+	}
+	personality := personalityOf(prog)
+	socat := personality == "socat"
+	r := &runner{name: "sockit", stdin: stdin, stdout: stdout, stderr: stderr}
 	var err error
-	switch {
-	case socat:
+	switch personality {
+	case "socat":
 		r.name = "socat"
-		err = r.relay(ctx, args[1:], true)
-	case len(args) > 1 && args[1] == "relay":
-		r.name = "sockit relay"
-		err = r.relay(ctx, args[2:], false)
+		err = r.relay(ctx, argv, true)
+	case "ncat":
+		r.name = "Ncat"
+		err = r.ncat(ctx, argv)
+	case "openbsd", "traditional":
+		r.name = prog
+		return r.netcat(ctx, personality, argv)
 	default:
-		err = r.ncat(ctx, args[1:])
+		if len(argv) > 0 && argv[0] == "relay" {
+			r.name = "sockit relay"
+			err = r.relay(ctx, argv[1:], false)
+		} else if len(argv) > 0 && argv[0] == "install-links" {
+			err = r.installLinks(argv[1:])
+		} else {
+			err = r.ncat(ctx, argv)
+		}
 	}
 	if err == nil {
 		return 0
@@ -96,6 +113,23 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 }
 
 var errHelp = errors.New("help shown")
+
+// personalityOf names the personality a program name asks for: "ncat",
+// "socat", "openbsd" (nc, netcat, nc.openbsd) or "traditional"
+// (nc.traditional), or "" for sockit's own.
+func personalityOf(prog string) string {
+	switch {
+	case strings.HasPrefix(prog, "ncat"):
+		return "ncat"
+	case strings.HasPrefix(prog, "socat"):
+		return "socat"
+	case prog == "nc.traditional" || prog == "netcat.traditional":
+		return "traditional"
+	case prog == "nc" || prog == "netcat" || prog == "nc.openbsd" || prog == "netcat.openbsd":
+		return "openbsd"
+	}
+	return ""
+}
 
 func capitalize(s string) string {
 	if s == "" {

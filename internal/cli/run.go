@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/hub"
 	"github.com/sockit/sockit/proxyserver"
@@ -27,6 +28,8 @@ type runner struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	verbose        int
+	voice          voice      // the personality's milestone lines; nil is ncat's
+	quietExtras    bool       // -v prints only the voice's lines (the nc personalities)
 	mu             sync.Mutex // serialises writes to stdout and stderr
 }
 
@@ -38,7 +41,7 @@ func (r *runner) errorf(format string, a ...any) {
 
 // logf prints a -v message.
 func (r *runner) logf(format string, a ...any) {
-	if r.verbose > 0 {
+	if r.verbose > 0 && !r.quietExtras {
 		r.errorf(format, a...)
 	}
 }
@@ -50,7 +53,7 @@ func (r *runner) ncat(ctx context.Context, argv []string) error {
 	}
 	if o.help {
 		fs := newNcatFlags(&ncatOptions{})
-		fmt.Fprintf(r.stdout, ncatUsage, r.name, fs.FlagUsages())
+		fmt.Fprintf(r.stdout, ncatUsage, strings.ToLower(r.name), fs.FlagUsages())
 		return errHelp
 	}
 	if o.version {
@@ -58,6 +61,12 @@ func (r *runner) ncat(ctx context.Context, argv []string) error {
 		return nil
 	}
 	o.asNcat = r.name == "Ncat"
+	return r.run(ctx, o)
+}
+
+// run runs what a netcat command line asks for, whichever personality
+// parsed it.
+func (r *runner) run(ctx context.Context, o *ncatOptions) error {
 	if o.listen && len(o.proxies) > 0 {
 		if o.asNcat {
 			return usagef("Invalid option combination: --proxy and -l")
@@ -94,11 +103,20 @@ func (r *runner) ncat(ctx context.Context, argv []string) error {
 	if o.verbose > 0 {
 		r.logf("Version %s", Version)
 	}
+	for _, kv := range o.sockopts {
+		name, value, _ := strings.Cut(kv, "=")
+		p.spec.Options = append(p.spec.Options, address.Option{Name: name, Value: value})
+	}
+	if o.noStdin {
+		r.stdin = strings.NewReader("")
+	}
 	s := session{r: r, o: o, p: p, eof: eofWait}
 	if o.eof != "" {
 		if s.eof, err = parseEOF(o.eof); err != nil {
 			return err
 		}
+	} else if o.eofDefault != "" {
+		s.eof, _ = parseEOF(o.eofDefault)
 	} else if o.asNcat && p.listen && !o.keep {
 		s.eof, _ = parseEOF("remote") // ncat's listener quits when its client's stream ends
 	}
@@ -172,6 +190,14 @@ func (s *session) openLogs() error {
 		lg := &tap.Log{W: f, Hex: l.hex}
 		taps = append(taps, lg.Chunk)
 	}
+	if s.o.netcatDump != "" {
+		f, err := os.OpenFile(s.o.netcatDump, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.o.netcatDump, err)
+		}
+		s.logs = append(s.logs, f)
+		taps = append(taps, (&tap.NetcatDump{W: f, ToNetIsB: true}).Chunk)
+	}
 	if len(taps) > 0 {
 		s.tap = func(toB bool, p []byte) {
 			for _, t := range taps {
@@ -219,14 +245,10 @@ func (s *session) connect(ctx context.Context) error {
 	}
 	conn, err := endpoint.Dial(dctx, s.p.spec)
 	if err != nil {
-		timedOut := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)
-		if s.o.wait > 0 && timedOut && ctx.Err() == nil {
-			if s.r.name == "Ncat" {
-				return errors.New("TIMEOUT") // ncat's words, for scripts that match them
-			}
-			return fmt.Errorf("connect to %s: timed out after %v", s.p.shown, s.o.wait)
+		if ctx.Err() != nil {
+			return err
 		}
-		return dialError(err)
+		return s.voice().dialFailed(s, err)
 	}
 	if tc, ok := conn.(*tls.Conn); ok {
 		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
@@ -234,19 +256,25 @@ func (s *session) connect(ctx context.Context) error {
 				tlsconf.Fingerprint(certs[0].Raw), certs[0].Subject)
 		}
 	}
-	s.r.logf("Connected to %s.", endpoint.Addr(conn.RemoteAddr()))
-	return s.serve(ctx, conn, endpoint.Stdio(s.r.stdin, s.r.stdout), true)
+	if s.o.udp && !s.o.zero {
+		for _, g := range s.o.udpProbe {
+			conn.Write(g) //nolint:errcheck // a refusal shows on the session's first read
+		}
+	}
+	s.voice().connected(s, conn)
+	return s.serve(ctx, conn, endpoint.Stdio(s.r.stdin, s.r.stdout))
 }
 
 // serve runs one conn: with a child for -e/-c, else joined with other.
-func (s *session) serve(ctx context.Context, conn, other stream.Conn, summary bool) error {
+func (s *session) serve(ctx context.Context, conn, other stream.Conn) error {
 	if cmd := s.command(); cmd != nil {
 		return s.runChild(ctx, *cmd, conn)
 	}
 	s.r.logf("EOF policy: %s.", s.eof.describe())
 	st, err := relay.Join(ctx, other, conn, s.relayOptions())
-	if summary {
-		s.r.logf("%d bytes sent, %d bytes received in %.2f seconds.", st.AToB, st.BToA, st.Elapsed.Seconds())
+	s.voice().summary(s, st)
+	if s.r.quietExtras && ctx.Err() == nil {
+		return nil // the nc personalities end quietly and with 0 when a peer resets or -w's idle time passes
 	}
 	if errors.Is(err, relay.ErrIdle) {
 		return fmt.Errorf("idle timeout expired (%d ms)", s.o.idle.Milliseconds())
@@ -309,7 +337,7 @@ func (s *session) listen(ctx context.Context) error {
 		s.r.logf("Generated a temporary certificate. Use --ssl-key and --ssl-cert to use a permanent one.")
 		s.r.logf("SHA-256 fingerprint: %s (clients can trust it with --ssl-pin %s)", fp, fp)
 	}
-	s.r.logf("Listening on %s", endpoint.Addr(ln.Addr()))
+	s.voice().listening(s, ln.Addr())
 	if !s.o.keep {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -317,7 +345,7 @@ func (s *session) listen(ctx context.Context) error {
 		}
 		ln.Close()
 		s.logConn(conn)
-		return s.serve(ctx, conn, endpoint.Stdio(s.r.stdin, s.r.stdout), false)
+		return s.serve(ctx, conn, endpoint.Stdio(s.r.stdin, s.r.stdout))
 	}
 	return s.keepOpen(ctx, ln)
 }
@@ -373,8 +401,14 @@ func loopback(a net.Addr) bool {
 	return false
 }
 
-func (s *session) logConn(conn stream.Conn) {
-	s.r.logf("Connection from %s.", endpoint.Addr(conn.RemoteAddr()))
+func (s *session) logConn(conn stream.Conn) { s.voice().accepted(s, conn) }
+
+// voice is the personality's wording.
+func (s *session) voice() voice {
+	if s.r.voice == nil {
+		return ncatVoice{}
+	}
+	return s.r.voice
 }
 
 // keepOpen accepts until the context ends. With -e/-c every client gets

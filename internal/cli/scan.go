@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,7 +38,7 @@ func (r *runner) scan(ctx context.Context, o *ncatOptions) error {
 		wait = defaultScanWait
 	}
 	start := time.Now()
-	results, err := scan.Scan(ctx, host, ports, scan.Options{UDP: o.udp, Timeout: wait})
+	results, err := scan.Scan(ctx, host, ports, scan.Options{UDP: o.udp, Timeout: wait, Probe: o.probe()})
 	if err != nil {
 		return dialError(err)
 	}
@@ -45,6 +46,22 @@ func (r *runner) scan(ctx context.Context, o *ncatOptions) error {
 	proto := "tcp"
 	if o.udp {
 		proto = "udp"
+	}
+	if sv, ok := r.voice.(scanVoice); ok {
+		if _, ok := sv.(traditionalVoice); ok {
+			slices.Reverse(results) // netcat 1.10 probes from the highest port down
+		}
+		for _, res := range results {
+			if res.State != scan.Closed {
+				open++
+			}
+			sv.scanned(r, o, host, res)
+		}
+		sv.scanDone(r, o)
+		if open == 0 {
+			return errNoneOpen
+		}
+		return nil
 	}
 	for _, res := range results {
 		addr := net.JoinHostPort(host, strconv.Itoa(res.Port))
@@ -66,4 +83,19 @@ func (r *runner) scan(ctx context.Context, o *ncatOptions) error {
 		return errNoneOpen
 	}
 	return nil
+}
+
+// probe is what a UDP scan sends: one NUL byte, as ncat, unless the
+// personality says otherwise.
+func (o *ncatOptions) probe() [][]byte {
+	if o.udpProbe != nil {
+		return o.udpProbe
+	}
+	return [][]byte{{0}}
+}
+
+// scanVoice is a personality's wording for -z, one call per port.
+type scanVoice interface {
+	scanned(r *runner, o *ncatOptions, host string, res scan.Result)
+	scanDone(r *runner, o *ncatOptions)
 }
