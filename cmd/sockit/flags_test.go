@@ -405,3 +405,57 @@ func TestEOFPolicyMatchesNcat(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxConnsZero: under the ncat name, -lk -m 0 lets no client in, as
+// ncat; sockit's own -m 0 means no limit. -m without -k is ignored with
+// ncat's warning.
+func TestMaxConnsZero(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "ncat")
+	if err := os.Symlink(testenv.Binary(t), link); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		bin    string
+		served bool
+	}{{testenv.Peer(t, "ncat"), false}, {link, false}, {testenv.Binary(t), true}} {
+		port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+		pr, pw, _ := os.Pipe()
+		srv := testenv.Start(t, pr, tt.bin, "-v", "-lk", "-m", "0", "127.0.0.1", port)
+		pr.Close()
+		srv.WaitListening(t)
+		c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		c.Write([]byte("hello\n"))
+		if tt.served {
+			for j := 0; j < 500 && !strings.Contains(srv.Stdout.String(), "hello\n"); j++ {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if !strings.Contains(srv.Stdout.String(), "hello\n") {
+				t.Errorf("%s -m 0 did not serve the client", tt.bin)
+			}
+		} else if n, err := c.Read(make([]byte, 10)); n != 0 || err == nil {
+			t.Errorf("%s -m 0: client read %d bytes, %v; want it closed", tt.bin, n, err)
+		}
+		c.Close()
+		pw.Close()
+		srv.Cmd.Process.Kill()
+		srv.Wait(t)
+		if !tt.served && !strings.Contains(srv.Stderr.String(), "New connection denied: connection limit reached (0)") {
+			t.Errorf("%s: %s", tt.bin, srv.Stderr.String())
+		}
+	}
+	for _, bin := range []string{testenv.Peer(t, "ncat"), link} {
+		p := testenv.Start(t, strings.NewReader(""), bin, "-l", "-m", "3", "127.0.0.1", testenv.FreePort(t, "tcp4", "127.0.0.1"))
+		for j := 0; j < 500 && !strings.Contains(p.Stderr.String(), "Warning"); j++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		p.Cmd.Process.Kill()
+		p.Wait(t)
+		if want := "Ncat: Warning: Maximum connections ignored, since it does not take effect without -k or --broker.\n"; !strings.HasPrefix(p.Stderr.String(), want) {
+			t.Errorf("%s -l -m 3: stderr %q, want %q", bin, p.Stderr.String(), want)
+		}
+	}
+}

@@ -82,6 +82,9 @@ func (r *runner) run(ctx context.Context, o *ncatOptions) error {
 	if err := checkBroker(o); err != nil {
 		return err
 	}
+	if o.asNcat && o.maxConnsSet && o.listen && !o.keep {
+		r.errorf("Warning: Maximum connections ignored, since it does not take effect without -k or --broker.")
+	}
 	if o.zero {
 		if o.listen {
 			return &usageError{msg: "Services designed for LISTENING can't be used with -z", bare: true}
@@ -418,7 +421,8 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	var slots chan struct{} // nil: no limit
-	if s.o.maxConns > 0 {
+	if s.o.maxConns > 0 || (s.o.asNcat && s.o.maxConnsSet && s.o.maxConns == 0) {
+		// ncat's -m 0 lets no one in; sockit's means no limit.
 		slots = make(chan struct{}, s.o.maxConns)
 	}
 	cmd := s.command()

@@ -34,6 +34,9 @@ type ncatVoice struct{}
 
 func (ncatVoice) listening(s *session, a net.Addr) { s.r.logf("Listening on %s", endpoint.Addr(a)) }
 func (ncatVoice) accepted(s *session, c stream.Conn) {
+	if host, port := hostPort(c.RemoteAddr()); s.o.asNcat && port != "" {
+		s.r.logf("Connection from %s.", host) // ncat says it twice: the host, then host and port
+	}
 	s.r.logf("Connection from %s.", endpoint.Addr(c.RemoteAddr()))
 }
 func (ncatVoice) connected(s *session, c stream.Conn) {
