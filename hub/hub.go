@@ -77,6 +77,10 @@ type Options struct {
 	// on the sender's turn, so it should hand p off quickly; p is valid
 	// only during the call. Join and leave notices stay local.
 	Forward func(p []byte)
+	// Mute makes clients listeners only: what they send is read and
+	// thrown away, and only Feed and Inject speak (ncat's --broker
+	// --send-only).
+	Mute bool
 }
 
 // Hub is one room. Its methods may be called from many goroutines.

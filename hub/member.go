@@ -101,6 +101,9 @@ func ignoreClosed(err error) error {
 // said sends what the member sent to everyone else: as it is in a
 // broker, as whole lines with its id in a chat.
 func (m *member) said(p []byte) {
+	if m.h.opt.Mute && !m.feed {
+		return
+	}
 	if !m.h.opt.Chat {
 		m.h.spoke(m.self(), p)
 		return

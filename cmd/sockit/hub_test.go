@@ -384,3 +384,49 @@ func TestBrokerOutOfDescriptors(t *testing.T) {
 		t.Errorf("heard %q", got)
 	}
 }
+
+// TestBrokerSendOnly: with --send-only the broker's clients only listen:
+// they hear stdin, and what they send reaches no one, as with ncat. With
+// --recv-only stdin is not read, and clients hear each other.
+func TestBrokerSendOnly(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "ncat")
+	if err := os.Symlink(testenv.Binary(t), link); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		bin, flag string
+		heard     string // what b hears after a speaks and stdin says "from stdin"
+	}{
+		{testenv.Peer(t, "ncat"), "--send-only", "from stdin\n"},
+		{link, "--send-only", "from stdin\n"},
+		{testenv.Binary(t), "--send-only", "from stdin\n"},
+		{testenv.Binary(t), "--recv-only", "from a\n"},
+	} {
+		t.Run(filepath.Base(tt.bin)+" "+tt.flag, func(t *testing.T) {
+			port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+			pr, pw, _ := os.Pipe()
+			defer pw.Close()
+			srv := testenv.Start(t, pr, tt.bin, "-v", "--broker", tt.flag, "-l", "127.0.0.1", port)
+			pr.Close()
+			srv.WaitListening(t)
+			a := dialHub(t, "tcp4", "127.0.0.1", "127.0.0.1:"+port)
+			b := dialHub(t, "tcp4", "127.0.0.2", "127.0.0.1:"+port)
+			waitStderr(t, srv, "Connection from 127.0.0.2:", 1)
+			a.c.Write([]byte("from a\n"))
+			if tt.flag == "--send-only" {
+				time.Sleep(200 * time.Millisecond) // a's words would be on their way by now; they must not arrive
+				pw.Write([]byte("from stdin\n"))
+			}
+			b.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			got := make([]byte, len(tt.heard))
+			if _, err := io.ReadFull(b.br, got); err != nil || string(got) != tt.heard {
+				t.Errorf("b heard %q (%v), want %q", got, err, tt.heard)
+			}
+			srv.Cmd.Process.Kill()
+			srv.Wait(t)
+			if srv.Stdout.Len() != 0 {
+				t.Errorf("stdout %q, want nothing", srv.Stdout.String())
+			}
+		})
+	}
+}

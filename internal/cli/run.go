@@ -434,8 +434,10 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 	var room *hub.Hub
 	if s.o.broker {
 		room = hub.New(hub.Options{Chat: s.o.chat, FirstID: s.firstID(), Backlog: s.o.maxQueue, Grace: s.o.lagGrace,
-			Logf: func(format string, a ...any) { s.r.errorf(format, a...) }})
-		go room.Feed(s.r.stdin) //nolint:errcheck // stdin failing ends nothing here
+			Mute: s.o.sendOnly, Logf: func(format string, a ...any) { s.r.errorf(format, a...) }})
+		if !s.o.recvOnly {
+			go room.Feed(s.r.stdin) //nolint:errcheck // stdin failing ends nothing here
+		}
 		defer room.Close()
 	}
 	var fan *fanout
