@@ -164,3 +164,32 @@ func waitNoChildren(t *testing.T, pid int) {
 	}
 	t.Errorf("children left: %v", kids)
 }
+
+// TestDatagramClientMatchesNcat: a Unix datagram client binds the path
+// -s names, and under the ncat name a datagram client quits at stdin's
+// EOF, as ncat does, with no answer in sight.
+func TestDatagramClientMatchesNcat(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "ncat")
+	if err := os.Symlink(testenv.Binary(t), link); err != nil {
+		t.Fatal(err)
+	}
+	for _, bin := range []string{testenv.Peer(t, "ncat"), link} {
+		dir := t.TempDir()
+		server, client := filepath.Join(dir, "server.sock"), filepath.Join(dir, "client.sock")
+		pc, err := net.ListenPacket("unixgram", server)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := testenv.Start(t, strings.NewReader("hi\n"), bin, "-U", "-u", "-s", client, server)
+		pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		buf := make([]byte, 64)
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil || string(buf[:n]) != "hi\n" || from == nil || from.String() != client {
+			t.Errorf("%s: got %q from %v (%v), want \"hi\\n\" from %s", bin, buf[:n], from, err, client)
+		}
+		if code := p.Wait(t); code != 0 {
+			t.Errorf("%s: exit %d, stderr %s", bin, code, p.Stderr.String())
+		}
+		pc.Close()
+	}
+}

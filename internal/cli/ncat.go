@@ -223,6 +223,10 @@ func buildSpec(o *ncatOptions) (plan, error) {
 			kind = address.UnixSendto
 		}
 		p.spec = address.Spec{Kind: kind, Args: []string{args[0]}}
+		if kind == address.UnixSendto && o.source != "" {
+			// -s names the client's own socket, so the server can answer it.
+			p.spec.Options = append(p.spec.Options, address.Option{Name: "bind", Value: o.source})
+		}
 		if o.listen && o.keep {
 			p.spec.Options = []address.Option{{Name: "fork"}}
 		}

@@ -122,6 +122,8 @@ func (r *runner) run(ctx context.Context, o *ncatOptions) error {
 		s.eof, _ = parseEOF(o.eofDefault)
 	} else if o.asNcat && p.listen && !o.keep {
 		s.eof, _ = parseEOF("remote") // ncat's listener quits when its client's stream ends
+	} else if o.asNcat && !p.listen && o.udp {
+		s.eof, _ = parseEOF("stdin") // ncat's datagram client quits at stdin's EOF, answered or not
 	}
 	if err := s.openLogs(); err != nil {
 		return err
