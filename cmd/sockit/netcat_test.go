@@ -278,3 +278,18 @@ func TestInstallLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestNetcatSocketOptions: nc's -T, -I, -O and -M reach the socket (seen
+// by strace), as OpenBSD's do.
+func TestNetcatSocketOptions(t *testing.T) {
+	strace := testenv.Peer(t, "strace")
+	refused := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	p := testenv.Start(t, strings.NewReader(""), strace, "-f", "-e", "trace=setsockopt", testenv.Binary(t),
+		"nc", "-T", "lowdelay", "-I", "8192", "-O", "16384", "-M", "7", "127.0.0.1", refused)
+	p.Wait(t)
+	for _, want := range []string{"IP_TOS, [16]", "SO_RCVBUF, [8192]", "SO_SNDBUF, [16384]", "IP_TTL, [7]"} {
+		if !strings.Contains(p.Stderr.String(), want) {
+			t.Errorf("no setsockopt(%s) in:\n%s", want, p.Stderr.String())
+		}
+	}
+}

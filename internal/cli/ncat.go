@@ -50,12 +50,12 @@ type ncatOptions struct {
 	asNcat                             bool // ncat's defaults: no verification unless --ssl-verify
 
 	// what the nc personalities set
-	eofDefault string   // the personality's EOF policy, when --eof is not given
-	noStdin    bool     // nc -d: never read stdin
-	sockopts   []string // socket options as name=value (-I, -O, -M, -T)
-	udpProbe   [][]byte // what -u -z sends
-	netcatDump string   // nc.traditional -o: its hex dump's file
-	proxyUser  string   // nc -P: a proxy user whose password nc asks for
+	eofDefault string           // the personality's EOF policy, when --eof is not given
+	noStdin    bool             // nc -d: never read stdin
+	sockopts   []address.Option // socket options (-I, -O, -M, -T, -b, -D, -k)
+	udpProbe   [][]byte         // what -u -z sends
+	netcatDump string           // nc.traditional -o: its hex dump's file
+	proxyUser  string           // nc -P: a proxy user whose password nc asks for
 }
 
 func newNcatFlags(o *ncatOptions) *pflag.FlagSet {

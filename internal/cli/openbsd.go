@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/relay"
 	"github.com/sockit/sockit/scan"
 	"github.com/sockit/sockit/stream"
@@ -128,13 +129,13 @@ func parseOpenBSD(argv []string) (*ncatOptions, error) {
 		case '6':
 			o.v6 = true
 		case 'b':
-			o.sockopts = append(o.sockopts, "so-broadcast=1")
+			o.sockopts = append(o.sockopts, address.Option{Name: "so-broadcast", Value: "1"})
 		case 'C':
 			o.crlf = true
 		case 'c':
 			o.ssl = true
 		case 'D':
-			o.sockopts = append(o.sockopts, "so-debug=1")
+			o.sockopts = append(o.sockopts, address.Option{Name: "so-debug", Value: "1"})
 		case 'd':
 			o.noStdin = true
 		case 'e':
@@ -148,7 +149,7 @@ func parseOpenBSD(argv []string) (*ncatOptions, error) {
 			if err != nil || n == 0 {
 				return nil, usagef("TCP %s length %s is invalid", map[byte]string{'I': "receive", 'O': "send"}[op.c], op.arg)
 			}
-			o.sockopts = append(o.sockopts, map[byte]string{'I': "rcvbuf", 'O': "sndbuf"}[op.c]+"="+op.arg)
+			o.sockopts = append(o.sockopts, address.Option{Name: map[byte]string{'I': "rcvbuf", 'O': "sndbuf"}[op.c], Value: op.arg})
 		case 'i':
 			n, err := num(op.c, op.arg)
 			if err != nil {
@@ -164,7 +165,7 @@ func parseOpenBSD(argv []string) (*ncatOptions, error) {
 			if err != nil || n > 255 {
 				return nil, usagef("ttl is invalid: %s", op.arg)
 			}
-			o.sockopts = append(o.sockopts, "ip-ttl="+op.arg)
+			o.sockopts = append(o.sockopts, address.Option{Name: "ip-ttl", Value: op.arg})
 		case 'N':
 			o.noShutdown = false
 		case 'n':
@@ -294,14 +295,14 @@ func openbsdKeyword(o *ncatOptions, kw string) error {
 		return nil
 	}
 	if v, ok := openbsdTOS[strings.ToLower(kw)]; ok {
-		o.sockopts = append(o.sockopts, "ip-tos="+strconv.Itoa(v))
+		o.sockopts = append(o.sockopts, address.Option{Name: "ip-tos", Value: strconv.Itoa(v)})
 		return nil
 	}
 	n, err := strconv.ParseInt(kw, 0, 16)
 	if err != nil || n < 0 || n > 255 {
 		return usagef("invalid keyword %q", kw)
 	}
-	o.sockopts = append(o.sockopts, "ip-tos="+strconv.Itoa(int(n)))
+	o.sockopts = append(o.sockopts, address.Option{Name: "ip-tos", Value: strconv.Itoa(int(n))})
 	return nil
 }
 

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/hub"
 	"github.com/sockit/sockit/proxyserver"
@@ -106,10 +105,7 @@ func (r *runner) run(ctx context.Context, o *ncatOptions) error {
 	if o.verbose > 0 {
 		r.logf("Version %s", Version)
 	}
-	for _, kv := range o.sockopts {
-		name, value, _ := strings.Cut(kv, "=")
-		p.spec.Options = append(p.spec.Options, address.Option{Name: name, Value: value})
-	}
+	p.spec.Options = append(p.spec.Options, o.sockopts...)
 	if o.noStdin {
 		r.stdin = strings.NewReader("")
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/relay"
 	"github.com/sockit/sockit/scan"
 	"github.com/sockit/sockit/stream"
@@ -64,7 +65,7 @@ func parseTraditional(argv []string) (*ncatOptions, error) {
 	for _, op := range opts {
 		switch op.c {
 		case 'b':
-			o.sockopts = append(o.sockopts, "so-broadcast=1")
+			o.sockopts = append(o.sockopts, address.Option{Name: "so-broadcast", Value: "1"})
 		case 'C':
 			o.crlf = true
 		case 'c':
@@ -80,7 +81,7 @@ func parseTraditional(argv []string) (*ncatOptions, error) {
 			}
 			o.delay = d
 		case 'k':
-			o.sockopts = append(o.sockopts, "keepalive=1")
+			o.sockopts = append(o.sockopts, address.Option{Name: "keepalive", Value: "1"})
 		case 'l':
 			o.listen = true
 		case 'n':
