@@ -49,8 +49,9 @@ func ParseAccess(ctx context.Context, allow, deny []string) (*Access, error) {
 	return a, nil
 }
 
-// ReadHostFile reads a --allowfile or --denyfile: one entry per line,
-// with # comments and blank lines skipped.
+// ReadHostFile reads a --allowfile or --denyfile as ncat does: entries
+// separated by spaces and newlines. sockit also skips # comments (ncat
+// refuses a file with them).
 func ReadHostFile(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -61,9 +62,7 @@ func ReadHostFile(path string) ([]string, error) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line, _, _ := strings.Cut(sc.Text(), "#")
-		if line = strings.TrimSpace(line); line != "" {
-			out = append(out, line)
-		}
+		out = append(out, strings.Fields(line)...) // ncat's: any number of entries a line
 	}
 	return out, sc.Err()
 }

@@ -40,6 +40,8 @@ func TestAccessMatchesNcat(t *testing.T) {
 	dir := t.TempDir()
 	allowFile := filepath.Join(dir, "allow")
 	os.WriteFile(allowFile, []byte("127.0.0.2\n127.0.0.3\n"), 0o644) // ncat takes no comments; sockit skips # ones
+	spacedFile := filepath.Join(dir, "spaced")
+	os.WriteFile(spacedFile, []byte("127.0.0.2 127.0.0.4\n\n  127.0.0.3/32\t\n"), 0o644) // several entries a line, blank lines
 	tests := []struct {
 		name  string
 		flags []string
@@ -52,6 +54,8 @@ func TestAccessMatchesNcat(t *testing.T) {
 		{"deny one", []string{"--deny", "127.0.0.3"}},
 		{"deny wins", []string{"--allow", "127.0.0.0/24", "--deny", "127.0.0.1"}},
 		{"allowfile", []string{"--allowfile", allowFile}},
+		{"allowfile spaced", []string{"--allowfile", spacedFile}},
+		{"denyfile spaced", []string{"--denyfile", spacedFile}},
 		{"name", []string{"--allow", "localhost"}},
 	}
 	sources := []string{"127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"}
