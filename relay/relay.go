@@ -119,6 +119,13 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 	stop := context.AfterFunc(ctx, closeAll)
 	defer stop()
 
+	var copied [2]atomic.Int64 // by toB: what a direction moved, once its copy is done
+	copiedOf := func(toB bool) *atomic.Int64 {
+		if toB {
+			return &copied[1]
+		}
+		return &copied[0]
+	}
 	run := func(toB bool, dst, src stream.Conn, crlf bool) {
 		want++
 		go func() {
@@ -129,6 +136,12 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 				r = src
 			}
 			n, err := copyStream(w, r)
+			if err == nil {
+				// Counted before the half-close that may make the peer
+				// answer and end the session, so Stats holds it even if an
+				// EOF rule ends Join before this direction reports.
+				copiedOf(toB).Store(n)
+			}
 			if err == nil && !opt.NoShutdown {
 				if cerr := dst.CloseWrite(); cerr != nil && !ignorable(cerr) {
 					err = cerr
@@ -196,25 +209,16 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 		case <-ctxDone:
 			first = ctx.Err()
 		case <-linger:
-			// The other direction had its time; end cleanly. It may have
-			// finished a moment ago without having reported yet (its peer
-			// answered its EOF and closed, as in a request and response):
-			// give its report a moment, so the counts are whole.
-			settle := time.NewTimer(20 * time.Millisecond)
-			select {
-			case r := <-done:
-				if r.toB {
-					st.AToB = r.n
-				} else {
-					st.BToA = r.n
-				}
-			case <-settle.C:
-			}
-			settle.Stop()
+			// The other direction had its time; end cleanly.
 			got = want
 		}
 	}
 	closeAll()
+	if first == nil {
+		// A direction an EOF rule did not wait for may still have finished.
+		st.AToB = max(st.AToB, copied[1].Load())
+		st.BToA = max(st.BToA, copied[0].Load())
+	}
 	st.Elapsed = time.Since(start)
 	return st, first
 }

@@ -339,6 +339,26 @@ func TestEOFRules(t *testing.T) {
 	}
 }
 
+// TestEOFRuleCounts: a request, then an answer and a close, under a rule
+// that ends at the answer's EOF: both directions are counted, whichever
+// reports first (the request's copy often reports after the answer).
+func TestEOFRuleCounts(t *testing.T) {
+	for i := range 50 {
+		a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
+		go func() {
+			io.ReadAll(b.outer)
+			b.outer.Write([]byte("answer"))
+			b.outer.Close()
+		}()
+		a.outer.Write([]byte("request"))
+		a.outer.CloseWrite()
+		st, err := relay.Join(context.Background(), a.inner, b.inner, relay.Options{EOF: []relay.EOFRule{{After: relay.BToA}}})
+		if err != nil || st.AToB != int64(len("request")) || st.BToA != int64(len("answer")) {
+			t.Fatalf("run %d: %+v, %v", i, st, err)
+		}
+	}
+}
+
 // TestIdle ends a silent session with ErrIdle.
 func TestIdle(t *testing.T) {
 	a, b := socketPair(t, "tcp"), pipePair(t)

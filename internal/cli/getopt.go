@@ -3,6 +3,8 @@ package cli
 import (
 	"regexp"
 	"strings"
+
+	"github.com/sockit/sockit/address"
 )
 
 // getoptError is a flag the parser did not take, worded as getopt(3)
@@ -82,4 +84,36 @@ func getopt(argv []string, optstring string) (opts []opt, operands []string, err
 		}
 	}
 	return opts, operands, nil
+}
+
+// netcatFlag applies a letter that OpenBSD's nc and netcat 1.10 share, with
+// the same meaning in both; shared is false for the others.
+func netcatFlag(o *ncatOptions, op opt) (shared bool, err error) {
+	switch op.c {
+	case 'b':
+		o.sockopts = append(o.sockopts, address.Option{Name: "so-broadcast", Value: "1"})
+	case 'C':
+		o.crlf = true
+	case 'l':
+		o.listen = true
+	case 'n':
+		o.noDNS = true
+	case 'p':
+		o.sourcePort = op.arg
+	case 'r':
+		// The ports of a scan are probed at once; their order is moot.
+	case 's':
+		o.source = op.arg
+	case 'T':
+		return true, openbsdKeyword(o, op.arg)
+	case 'u':
+		o.udp = true
+	case 'v':
+		o.verbose++
+	case 'z':
+		o.zero = true
+	default:
+		return false, nil
+	}
+	return true, nil
 }

@@ -12,13 +12,12 @@ import (
 // returns the exit code. Both print errors as "PROG: message", show the
 // usage for a bad option, and exit 1 for every failure, as theirs do.
 func (r *runner) netcat(ctx context.Context, personality string, argv []string) int {
-	r.quietExtras = true
 	var o *ncatOptions
 	var err error
-	usage, help := openbsdUsage, fmt.Sprintf(openbsdHelp, Version)
+	help := fmt.Sprintf(openbsdHelp, Version)
 	if personality == "traditional" {
 		r.voice = traditionalVoice{}
-		usage, help = traditionalUsage, fmt.Sprintf(traditionalHelp, Version)
+		help = fmt.Sprintf(traditionalHelp, Version)
 		o, err = parseTraditional(argv)
 	} else {
 		r.voice = openbsdVoice{}
@@ -54,7 +53,7 @@ func (r *runner) netcat(ctx context.Context, personality string, argv []string) 
 		if personality == "traditional" {
 			fmt.Fprintf(r.stderr, "%s -h for help\n", "nc")
 		} else {
-			fmt.Fprint(r.stderr, usage)
+			fmt.Fprint(r.stderr, openbsdUsage)
 		}
 		return 1
 	case errors.As(err, &ue):

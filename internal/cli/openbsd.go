@@ -123,15 +123,16 @@ func parseOpenBSD(argv []string) (*ncatOptions, error) {
 		return n, nil
 	}
 	for _, op := range opts {
+		if shared, err := netcatFlag(o, op); err != nil {
+			return nil, err
+		} else if shared {
+			continue
+		}
 		switch op.c {
 		case '4':
 			o.v4 = true
 		case '6':
 			o.v6 = true
-		case 'b':
-			o.sockopts = append(o.sockopts, address.Option{Name: "so-broadcast", Value: "1"})
-		case 'C':
-			o.crlf = true
 		case 'c':
 			o.ssl = true
 		case 'D':
@@ -158,8 +159,6 @@ func parseOpenBSD(argv []string) (*ncatOptions, error) {
 			o.delay = time.Duration(n) * time.Second
 		case 'k':
 			o.keep = true
-		case 'l':
-			o.listen = true
 		case 'M':
 			n, err := num(op.c, op.arg)
 			if err != nil || n > 255 {
@@ -168,12 +167,8 @@ func parseOpenBSD(argv []string) (*ncatOptions, error) {
 			o.sockopts = append(o.sockopts, address.Option{Name: "ip-ttl", Value: op.arg})
 		case 'N':
 			o.noShutdown = false
-		case 'n':
-			o.noDNS = true
 		case 'P':
 			proxyUser = op.arg
-		case 'p':
-			o.sourcePort = op.arg
 		case 'q':
 			n, err := strconv.Atoi(op.arg)
 			if err != nil {
@@ -183,20 +178,8 @@ func parseOpenBSD(argv []string) (*ncatOptions, error) {
 		case 'R':
 			o.sslTrust = op.arg
 			o.sslVerify = true
-		case 'r':
-			// The ports of a scan are probed at once; their order is moot.
-		case 's':
-			o.source = op.arg
-		case 'T':
-			if err := openbsdKeyword(o, op.arg); err != nil {
-				return nil, err
-			}
 		case 'U':
 			o.unix = true
-		case 'u':
-			o.udp = true
-		case 'v':
-			o.verbose++
 		case 'w':
 			n, err := num(op.c, op.arg)
 			if err != nil || n == 0 {
@@ -208,8 +191,6 @@ func parseOpenBSD(argv []string) (*ncatOptions, error) {
 			proxyProto = strings.ToLower(op.arg)
 		case 'x':
 			proxyAddr = op.arg
-		case 'z':
-			o.zero = true
 		case 'F', 'm', 'S', 't', 'V', 'W', 'Z':
 			return nil, usagef("-%c is not supported: %s", op.c, map[byte]string{
 				'F': "sockit does not pass descriptors to its parent",
@@ -457,3 +438,5 @@ func (v openbsdVoice) scanned(r *runner, o *ncatOptions, host string, res scan.R
 }
 
 func (openbsdVoice) scanDone(*runner, *ncatOptions) {}
+
+func (openbsdVoice) descending() bool { return false }

@@ -27,8 +27,7 @@ type runner struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	verbose        int
-	voice          voice      // the personality's milestone lines; nil is ncat's
-	quietExtras    bool       // -v prints only the voice's lines (the nc personalities)
+	voice          voice      // the personality's milestone lines; nil is ncat's (the nc's print nothing else)
 	mu             sync.Mutex // serialises writes to stdout and stderr
 }
 
@@ -40,7 +39,7 @@ func (r *runner) errorf(format string, a ...any) {
 
 // logf prints a -v message.
 func (r *runner) logf(format string, a ...any) {
-	if r.verbose > 0 && !r.quietExtras {
+	if r.verbose > 0 && r.voice == nil {
 		r.errorf(format, a...)
 	}
 }
@@ -274,7 +273,7 @@ func (s *session) serve(ctx context.Context, conn, other stream.Conn) error {
 	s.r.logf("EOF policy: %s.", s.eof.describe())
 	st, err := relay.Join(ctx, other, conn, s.relayOptions())
 	s.voice().summary(s, st)
-	if s.r.quietExtras && ctx.Err() == nil {
+	if s.r.voice != nil && ctx.Err() == nil {
 		return nil // the nc personalities end quietly and with 0 when a peer resets or -w's idle time passes
 	}
 	if errors.Is(err, relay.ErrIdle) {

@@ -48,8 +48,8 @@ func (r *runner) scan(ctx context.Context, o *ncatOptions) error {
 		proto = "udp"
 	}
 	if sv, ok := r.voice.(scanVoice); ok {
-		if _, ok := sv.(traditionalVoice); ok {
-			slices.Reverse(results) // netcat 1.10 probes from the highest port down
+		if sv.descending() {
+			slices.Reverse(results)
 		}
 		for _, res := range results {
 			if res.State != scan.Closed {
@@ -98,4 +98,5 @@ func (o *ncatOptions) probe() [][]byte {
 type scanVoice interface {
 	scanned(r *runner, o *ncatOptions, host string, res scan.Result)
 	scanDone(r *runner, o *ncatOptions)
+	descending() bool // report from the highest port down
 }

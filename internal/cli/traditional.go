@@ -15,8 +15,6 @@ import (
 // traditionalOptstring is Debian's netcat 1.10 getopt string.
 const traditionalOptstring = "bCc:e:g:G:hi:klno:p:q:rs:T:tuvw:z"
 
-const traditionalUsage = ""
-
 const traditionalHelp = `[v1.10, sockit %s]
 connect to somewhere:	nc [-options] hostname port[s] [ports] ... 
 listen for inbound:	nc -l -p port [-options] [hostname] [port]
@@ -63,11 +61,12 @@ func parseTraditional(argv []string) (*ncatOptions, error) {
 		return time.Duration(n) * time.Second, nil
 	}
 	for _, op := range opts {
+		if shared, err := netcatFlag(o, op); err != nil {
+			return nil, err
+		} else if shared {
+			continue
+		}
 		switch op.c {
-		case 'b':
-			o.sockopts = append(o.sockopts, address.Option{Name: "so-broadcast", Value: "1"})
-		case 'C':
-			o.crlf = true
 		case 'c':
 			o.shExec = op.arg
 		case 'e':
@@ -82,40 +81,20 @@ func parseTraditional(argv []string) (*ncatOptions, error) {
 			o.delay = d
 		case 'k':
 			o.sockopts = append(o.sockopts, address.Option{Name: "keepalive", Value: "1"})
-		case 'l':
-			o.listen = true
-		case 'n':
-			o.noDNS = true
 		case 'o':
 			o.netcatDump = op.arg
-		case 'p':
-			o.sourcePort = op.arg
 		case 'q':
 			n, err := strconv.Atoi(op.arg)
 			if err != nil {
 				return nil, usagef("invalid -q value %s", op.arg)
 			}
 			quit = n
-		case 'r':
-			// The ports of a scan are probed at once; their order is moot.
-		case 's':
-			o.source = op.arg
-		case 'T':
-			if err := openbsdKeyword(o, op.arg); err != nil {
-				return nil, err
-			}
-		case 'u':
-			o.udp = true
-		case 'v':
-			o.verbose++
 		case 'w':
 			d, err := secs(op.arg)
 			if err != nil || d == 0 {
 				return nil, usagef("invalid wait-time %s", op.arg)
 			}
 			o.wait = d
-		case 'z':
-			o.zero = true
 		case 'g', 'G', 't':
 			return nil, usagef("-%c is not supported: %s", op.c, map[byte]string{
 				'g': "Linux drops source-routed packets", 'G': "Linux drops source-routed packets",
@@ -251,3 +230,5 @@ func (traditionalVoice) scanDone(r *runner, o *ncatOptions) {
 		r.say(" sent 0, rcvd 0") // a scan moves no data, and netcat says so
 	}
 }
+
+func (traditionalVoice) descending() bool { return true } // netcat 1.10 probes from the highest port down
