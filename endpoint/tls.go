@@ -127,13 +127,28 @@ type TLSListener struct {
 	Generated bool
 }
 
-// Accept returns the next client as a *tls.Conn.
+// Accept returns the next client as a *ServerTLSConn.
 func (l *TLSListener) Accept() (stream.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return tls.Server(c.(net.Conn), l.cfg), nil
+	return &ServerTLSConn{tls.Server(c.(net.Conn), l.cfg)}, nil
+}
+
+// ServerTLSConn is an accepted TLS client. Its handshake runs on first
+// use, as a *tls.Conn's does, and also before a half-close: a server
+// whose own input ends at once (stdin at EOF) completes the handshake
+// and then sends close_notify, where a bare *tls.Conn refuses CloseWrite
+// and the client sees the connection dropped mid-handshake.
+type ServerTLSConn struct{ *tls.Conn }
+
+// CloseWrite completes the handshake, then sends close_notify.
+func (c *ServerTLSConn) CloseWrite() error {
+	if err := c.Handshake(); err != nil {
+		return err
+	}
+	return c.Conn.CloseWrite()
 }
 
 func listenTLS(ctx context.Context, s address.Spec) (Listener, error) {

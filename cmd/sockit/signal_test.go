@@ -100,6 +100,12 @@ func TestEveryModeEndsOnSignal(t *testing.T) {
 			return []string{bin, "relay", "TCP-LISTEN:" + p + ",bind=127.0.0.1,fork", "SYSTEM:cat"}
 		}, client: true, child: true},
 		{name: "connect", argv: nil, client: false},
+		{name: "nc listen", argv: func(p, _ string) []string { return []string{bin, "nc", "-l", "127.0.0.1", p} }},
+		{name: "nc keep-open", argv: func(p, _ string) []string { return []string{bin, "nc", "-lk", "127.0.0.1", p} }, client: true},
+		{name: "nc unix listen", argv: func(_, d string) []string { return []string{bin, "nc", "-lU", filepath.Join(d, "n.sock")} }, unix: "n.sock"},
+		{name: "nc.traditional exec", argv: func(p, _ string) []string {
+			return []string{bin, "nc.traditional", "-l", "-p", p, "-s", "127.0.0.1", "-e", "/bin/cat"}
+		}, client: true, child: true},
 	}
 	for _, m := range modes {
 		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
 	"io"
 
 	"os"
@@ -319,6 +322,73 @@ func TestMutualTLSWithOpenSSL(t *testing.T) {
 		cl.Wait(t)
 		if got := cl.Stdout.String() == "echo\n"; got != withCert {
 			t.Errorf("s_client with certificate %v: stdout %q, stderr %s", withCert, cl.Stdout.String(), cl.Stderr.String())
+		}
+	}
+}
+
+// TestNetcatTLS: OpenBSD nc's TLS letters, which Debian's build lacks,
+// against sockit's TLS listener: -c verifies against -R's CA and the
+// name (-e), -H pins the certificate, -T noverify opts out; without a
+// trusted CA, or with another name, the connect fails.
+func TestNetcatTLS(t *testing.T) {
+	c := makeCerts(t)
+	sockit := testenv.Binary(t)
+	pemBytes, err := os.ReadFile(c.srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(pemBytes)
+	sum := sha256.Sum256(block.Bytes)
+	pin := "SHA256:" + hex.EncodeToString(sum[:])
+	for _, tt := range []struct {
+		name string
+		argv []string
+		ok   bool
+	}{
+		{"CA", []string{"-c", "-R", c.ca, "localhost"}, true},
+		{"CA and name", []string{"-c", "-R", c.ca, "-e", "localhost", "127.0.0.1"}, true},
+		{"pin", []string{"-c", "-H", pin, "127.0.0.1"}, true},
+		{"noverify", []string{"-c", "-T", "noverify", "127.0.0.1"}, true},
+		{"untrusted", []string{"-c", "localhost"}, false},
+		{"other name", []string{"-c", "-R", c.ca, "-e", "example.org", "127.0.0.1"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+			srv := testenv.Start(t, strings.NewReader("from server\n"), sockit, "-v", "--ssl-cert", c.srv, "--ssl-key", c.srvKey, "-l", "127.0.0.1", port)
+			srv.WaitListening(t)
+			cli := testenv.Start(t, strings.NewReader("from client\n"), append(append([]string{sockit, "nc", "-N"}, tt.argv...), port)...)
+			code := cli.Wait(t)
+			if tt.ok && (code != 0 || cli.Stdout.String() != "from server\n") {
+				t.Errorf("exit %d, stdout %q, stderr %q", code, cli.Stdout.String(), cli.Stderr.String())
+			}
+			if tt.ok {
+				if srv.Wait(t); srv.Stdout.String() != "from client\n" {
+					t.Errorf("server got %q", srv.Stdout.String())
+				}
+			}
+			if !tt.ok && (code != 1 || cli.Stdout.Len() != 0 || !strings.Contains(cli.Stderr.String(), "certificate")) {
+				t.Errorf("want a refused handshake: exit %d, stdout %q, stderr %q", code, cli.Stdout.String(), cli.Stderr.String())
+			}
+		})
+	}
+}
+
+// TestTLSListenerWithEmptyStdin: a TLS listener whose stdin is already
+// at EOF completes the handshake before its half-close, so the client's
+// bytes still arrive (a bare *tls.Conn refused that CloseWrite and the
+// client saw the connection dropped mid-handshake).
+func TestTLSListenerWithEmptyStdin(t *testing.T) {
+	sockit := testenv.Binary(t)
+	for i := range 5 {
+		port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+		srv := testenv.Start(t, strings.NewReader(""), sockit, "-v", "--ssl", "-l", "127.0.0.1", port)
+		srv.WaitListening(t)
+		cli := testenv.Start(t, strings.NewReader("hello\n"), sockit, "--ssl-insecure", "127.0.0.1", port)
+		if code := cli.Wait(t); code != 0 {
+			t.Fatalf("run %d: client exit %d: %s", i, code, cli.Stderr.String())
+		}
+		if code := srv.Wait(t); code != 0 || srv.Stdout.String() != "hello\n" {
+			t.Fatalf("run %d: server exit %d, stdout %q: %s", i, code, srv.Stdout.String(), srv.Stderr.String())
 		}
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"github.com/sockit/sockit/relay"
 	"github.com/sockit/sockit/scan"
 	"github.com/sockit/sockit/stream"
+	"github.com/sockit/sockit/tlsconf"
 )
 
 // openbsdOptstring is Debian's nc.openbsd getopt string, plus the TLS
@@ -407,8 +409,12 @@ func (openbsdVoice) dialFailed(s *session, err error) error {
 			shown = host + " (" + ip + ")"
 		}
 	}
+	if tlsFailure(err) {
+		s.r.errorf("tls handshake failed (%s)", err) // said with or without -v, as OpenBSD's nc
+		return errReported
+	}
 	if s.o.verbose == 0 {
-		return errReported // nc says why only with -v
+		return errReported // nc says why a connect failed only with -v
 	}
 	verb, why := "failed", capitalize(unwrapOp(err).Error())
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
@@ -440,3 +446,12 @@ func (v openbsdVoice) scanned(r *runner, o *ncatOptions, host string, res scan.R
 func (openbsdVoice) scanDone(*runner, *ncatOptions) {}
 
 func (openbsdVoice) descending() bool { return false }
+
+// tlsFailure reports whether a connect failed in its TLS handshake
+// (a certificate refused, or an alert) rather than on the network.
+func tlsFailure(err error) bool {
+	var verify *tlsconf.VerifyError
+	var alert tls.AlertError
+	var rec tls.RecordHeaderError
+	return errors.As(err, &verify) || errors.As(err, &alert) || errors.As(err, &rec)
+}
