@@ -41,21 +41,6 @@ func noDial(context.Context, string, string) (net.Conn, error) {
 	return nil, &net.OpError{Op: "dial", Err: errors.New("no network in this test")}
 }
 
-func TestHTTPRefusals(t *testing.T) {
-	s := &Server{Type: "http", Auth: "bob:pw", Dial: noDial, Handshake: time.Second}
-	for in, want := range map[string]string{
-		"CONNECT h:1 HTTP/1.1\r\nHost: h:1\r\n\r\n":                                        "407 Proxy Authentication Required",
-		"CONNECT h:1 HTTP/1.1\r\nProxy-Authorization: Basic Ym9iOnB3\r\n\r\n":              "502 Bad Gateway",
-		"GET /relative HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic Ym9iOnB3\r\n\r\n": "400 Bad Request",
-		"\x05\x01\x00\r\n\r\n": "400 Bad Request",
-	} {
-		got, err := run(t, s, []byte(in))
-		if err == nil || !strings.HasPrefix(got, "HTTP/1.1 "+want) {
-			t.Errorf("%q: reply %q, err %v; want %s", in, got, err, want)
-		}
-	}
-}
-
 func TestSOCKS5Refusals(t *testing.T) {
 	s := &Server{Type: "socks5", Auth: "bob:pw", Dial: noDial, Handshake: time.Second}
 	tests := map[string]string{

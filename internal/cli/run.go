@@ -425,8 +425,17 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 	cmd := s.command()
 	var proxy *proxyserver.Server
 	if s.o.proxyType != "" {
-		proxy = &proxyserver.Server{Type: s.o.proxyType, Auth: s.o.proxyAuth, Idle: s.o.idle,
+		proxy = &proxyserver.Server{Type: s.o.proxyType, Auth: s.o.proxyAuth, Idle: s.o.idle, Network: "tcp",
 			Logf: func(format string, a ...any) { s.r.logf(format, a...) }}
+		switch {
+		case s.o.v4:
+			proxy.Network = "tcp4"
+		case s.o.v6:
+			proxy.Network = "tcp6"
+		}
+		if s.o.asNcat {
+			proxy.Realm, proxy.Methods = "Ncat", []string{"GET", "HEAD", "POST"}
+		}
 	}
 	var room *hub.Hub
 	if s.o.broker {
