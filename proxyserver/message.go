@@ -29,7 +29,9 @@ type statusError struct {
 
 func (e *statusError) Unwrap() error { return e.err }
 
-func (e *statusError) Error() string { return fmt.Sprintf("%d %s: %s", e.code, http.StatusText(e.code), e.msg) }
+func (e *statusError) Error() string {
+	return fmt.Sprintf("%d %s: %s", e.code, http.StatusText(e.code), e.msg)
+}
 
 func refuse(code int, format string, a ...any) error {
 	return &statusError{code: code, msg: fmt.Sprintf(format, a...)}

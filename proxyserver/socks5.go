@@ -125,4 +125,3 @@ func socksReply(w io.Writer, code byte) error {
 	_, err := w.Write([]byte{5, code, 0, 1, 0, 0, 0, 0, 0, 0})
 	return err
 }
-
