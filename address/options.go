@@ -228,7 +228,7 @@ var baseOptions = map[string]optionInfo{
 	"snihost":         {text, []Kind{OpenSSL}, "the name sent as SNI (default: commonname or the host)"},
 	"pin":             {text, []Kind{OpenSSL}, "trust a server certificate by fingerprint, sha256:<hex> (repeatable)"},
 	"alpn":            {text, tlsKinds, "an ALPN protocol to offer or accept (repeatable)"},
-	"via":             {text, []Kind{TCP, OpenSSL}, "reach the host through a proxy, TYPE://[USER:PASS@]HOST[:PORT] with TYPE http, socks4, socks4a or socks5 (repeat for a chain)"},
+	"via":             {text, []Kind{TCP, OpenSSL}, "reach the host through a proxy, TYPE://[USER:PASS@]HOST[:PORT] with TYPE http, socks4, socks4a or socks5 (repeat for a chain); an http hop answers the proxy's challenge, or sends Basic at once with ?auth=basic"},
 	"proxy-dns":       {text, []Kind{TCP, OpenSSL}, "where a proxied host's name is resolved: remote (default), local, both, none"},
 	"socksport":       {text, []Kind{Socks4, Socks4A, Socks5}, "the SOCKS server's port (default 1080)"},
 	"socksuser":       {text, []Kind{Socks4, Socks4A, Socks5}, "the SOCKS user name"},

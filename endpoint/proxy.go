@@ -2,7 +2,6 @@ package endpoint
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sockit/sockit/address"
+	"github.com/sockit/sockit/internal/httpauth"
 	"github.com/sockit/sockit/stream"
 )
 
@@ -64,6 +64,9 @@ func dialProxy(ctx context.Context, s address.Spec) (stream.Conn, error) {
 	hop.Host = net.JoinHostPort(strings.Trim(server, "[]"), pport)
 	if user != "" {
 		hop.User = url.UserPassword(user, pass)
+		if s.Kind == address.Proxy {
+			hop.RawQuery = "auth=basic" // socat sends Basic with the first request
+		}
 	}
 	if err := checkPort(port); err != nil {
 		return nil, err
@@ -231,13 +234,16 @@ func socks5Reply(r io.Reader) error {
 // maxHTTPHeader bounds a proxy's response header.
 const maxHTTPHeader = 16 << 10
 
-// HTTPConnect asks an HTTP proxy for a tunnel to hostport, with Basic
-// authentication when auth ("user:password") is set. It reads the
-// response a byte at a time so that no byte of the tunnel is read ahead.
-func HTTPConnect(rw io.ReadWriter, hostport, auth string) error {
+// HTTPConnect asks an HTTP proxy for a tunnel to hostport, sending
+// authorization as the Proxy-Authorization value when it is set (see
+// package httpauth). It reads the response a byte at a time so that no
+// byte of the tunnel is read ahead. A 407 comes back as an
+// *AuthRequiredError carrying the proxy's challenges, so that a caller
+// holding credentials can answer them on a new connection.
+func HTTPConnect(rw io.ReadWriter, hostport, authorization string) error {
 	req := "CONNECT " + hostport + " HTTP/1.1\r\nHost: " + hostport + "\r\n"
-	if auth != "" {
-		req += "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(auth)) + "\r\n"
+	if authorization != "" {
+		req += "Proxy-Authorization: " + authorization + "\r\n"
 	}
 	if _, err := io.WriteString(rw, req+"\r\n"); err != nil {
 		return fmt.Errorf("http proxy: %w", err)
@@ -253,7 +259,38 @@ func HTTPConnect(rw io.ReadWriter, hostport, auth string) error {
 		}
 		head = append(head, b[0])
 	}
-	return httpStatus(string(head))
+	err := httpStatus(string(head))
+	if se := (*StatusError)(nil); errors.As(err, &se) && se.Code == 407 {
+		return &AuthRequiredError{URI: hostport, Challenges: httpauth.ParseChallenges(headerValues(string(head), "proxy-authenticate")), err: err}
+	}
+	return err
+}
+
+// AuthRequiredError is an HTTP proxy's 407: it wants credentials, in one
+// of the schemes of its challenges.
+type AuthRequiredError struct {
+	URI        string // the CONNECT target asked for, a Digest answer's uri
+	Challenges []httpauth.Challenge
+	err        error
+}
+
+func (e *AuthRequiredError) Error() string { return e.err.Error() }
+
+// Unwrap returns the refusal, an ErrProxyRefused.
+func (e *AuthRequiredError) Unwrap() error { return e.err }
+
+// headerValues returns the values of the header fields named name (in
+// lower case) in a response head.
+func headerValues(head, name string) []string {
+	var out []string
+	lines := strings.Split(head, "\n")
+	for _, l := range lines[1:] {
+		k, v, ok := strings.Cut(strings.TrimRight(l, "\r"), ":")
+		if ok && strings.EqualFold(k, name) {
+			out = append(out, strings.TrimSpace(v))
+		}
+	}
+	return out
 }
 
 // httpStatus checks the status line of a CONNECT response.
@@ -269,10 +306,22 @@ func httpStatus(head string) error {
 		return fmt.Errorf("http proxy: bad status in %q", truncate(line))
 	}
 	if code[0] != '2' {
-		return fmt.Errorf("http proxy: %w (%s)", ErrProxyRefused, truncate(rest))
+		n, _ := strconv.Atoi(code)
+		return fmt.Errorf("http proxy: %w", &StatusError{Code: n, Status: truncate(rest)})
 	}
 	return nil
 }
+
+// StatusError is an HTTP proxy's refusal of a CONNECT: its status.
+type StatusError struct {
+	Code   int    // 403, 407, 504, ...
+	Status string // the status line after the version ("407 Proxy Authentication Required")
+}
+
+func (e *StatusError) Error() string { return fmt.Sprintf("%v (%s)", ErrProxyRefused, e.Status) }
+
+// Is makes a StatusError an ErrProxyRefused.
+func (e *StatusError) Is(target error) bool { return target == ErrProxyRefused }
 
 func truncate(s string) string {
 	if len(s) > 80 {
@@ -291,19 +340,45 @@ func truncate(s string) string {
 func dialVia(ctx context.Context, s address.Spec, host, port string) (stream.Conn, error) {
 	vias := all(s, "via")
 	hops := make([]*url.URL, len(vias))
+	answers := make([]string, len(vias)) // each HTTP hop's Proxy-Authorization
 	for i, v := range vias {
 		u, err := parseVia(v)
 		if err != nil {
 			return nil, err
 		}
 		hops[i] = u
+		if u.Scheme == "http" && u.User != nil && u.Query().Get("auth") == "basic" {
+			pass, _ := u.User.Password()
+			answers[i] = httpauth.Basic(u.User.Username(), pass) // socat's way: with the first request
+		}
 	}
+	// An HTTP hop is asked without credentials first, as ncat does, and
+	// answered (Digest before Basic) on a new connection when it
+	// challenges, so that no password goes out in clear to a proxy that
+	// takes Digest. Each hop is answered once.
+	for {
+		conn, i, err := dialChain(ctx, s, hops, answers, host, port)
+		var need *AuthRequiredError
+		if err == nil || !errors.As(err, &need) || hops[i].User == nil || answers[i] != "" {
+			return conn, err
+		}
+		pass, _ := hops[i].User.Password()
+		answers[i], err = httpauth.Answer(need.Challenges, hops[i].User.Username(), pass, "CONNECT", need.URI)
+		if err != nil {
+			return nil, fmt.Errorf("proxy %s: %w", hops[i].Host, err)
+		}
+	}
+}
+
+// dialChain dials the first hop and asks each in turn for the next; on
+// failure it says which hop failed.
+func dialChain(ctx context.Context, s address.Spec, hops []*url.URL, answers []string, host, port string) (stream.Conn, int, error) {
 	first := s
 	first.Kind, first.Args = address.TCP, []string{hops[0].Hostname(), hops[0].Port()}
 	first.Options = withoutVia(s.Options)
 	c, err := dialTCP(ctx, first)
 	if err != nil {
-		return nil, fmt.Errorf("proxy %s: %w", hops[0].Host, err)
+		return nil, 0, fmt.Errorf("proxy %s: %w", hops[0].Host, err)
 	}
 	conn := c.(*net.TCPConn)
 	if dl, ok := ctx.Deadline(); ok {
@@ -317,15 +392,15 @@ func dialVia(ctx context.Context, s address.Spec, host, port string) (stream.Con
 		if i+1 < len(hops) {
 			nextHost, nextPort = hops[i+1].Hostname(), hops[i+1].Port()
 		}
-		if err := handshake(ctx, conn, hop, nextHost, nextPort, opt(s, "proxy-dns"), i+1 == len(hops)); err != nil {
+		if err := handshake(ctx, conn, hop, answers[i], nextHost, nextPort, opt(s, "proxy-dns"), i+1 == len(hops)); err != nil {
 			conn.Close()
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return nil, i, ctx.Err()
 			}
-			return nil, fmt.Errorf("proxy %s: %w", hop.Host, err)
+			return nil, i, fmt.Errorf("proxy %s: %w", hop.Host, err)
 		}
 	}
-	return conn, nil
+	return conn, 0, nil
 }
 
 func withoutVia(opts []address.Option) []address.Option {
@@ -359,8 +434,9 @@ func parseVia(v string) (*url.URL, error) {
 	return u, nil
 }
 
-// handshake asks one proxy to connect to host:port.
-func handshake(ctx context.Context, rw io.ReadWriter, hop *url.URL, host, port, dns string, last bool) error {
+// handshake asks one proxy to connect to host:port; authorization is
+// what an HTTP proxy is sent as Proxy-Authorization.
+func handshake(ctx context.Context, rw io.ReadWriter, hop *url.URL, authorization, host, port, dns string, last bool) error {
 	p, err := strconv.Atoi(port)
 	if err != nil {
 		return fmt.Errorf("bad port %q", port)
@@ -380,11 +456,7 @@ func handshake(ctx context.Context, rw io.ReadWriter, hop *url.URL, host, port, 
 	}
 	switch hop.Scheme {
 	case "http":
-		auth := ""
-		if hop.User != nil {
-			auth = user + ":" + pass
-		}
-		return HTTPConnect(rw, net.JoinHostPort(host, port), auth)
+		return HTTPConnect(rw, net.JoinHostPort(host, port), authorization)
 	case "socks5":
 		return Socks5(rw, host, uint16(p), user, pass)
 	default: // socks4, socks4a

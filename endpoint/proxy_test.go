@@ -1,12 +1,20 @@
 package endpoint
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sockit/sockit/address"
+	"github.com/sockit/sockit/internal/httpauth"
 )
 
 // script is a fake proxy: it records what the client writes and replies
@@ -78,7 +86,7 @@ func TestSocks5(t *testing.T) {
 
 func TestHTTPConnect(t *testing.T) {
 	s := fake("HTTP/1.1 200 Connection established\r\nProxy-Agent: x\r\n\r\ntunnel")
-	if err := HTTPConnect(s, "db.example:5432", "user:pw"); err != nil {
+	if err := HTTPConnect(s, "db.example:5432", "Basic dXNlcjpwdw=="); err != nil {
 		t.Fatal(err)
 	}
 	want := "CONNECT db.example:5432 HTTP/1.1\r\nHost: db.example:5432\r\nProxy-Authorization: Basic dXNlcjpwdw==\r\n\r\n"
@@ -99,6 +107,122 @@ func TestHTTPConnect(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+	err := HTTPConnect(fake("HTTP/1.0 407 Proxy Authentication Required\r\nproxy-authenticate: Basic realm=\"r\"\r\n"+
+		"Proxy-Authenticate: Digest realm=\"r\", nonce=\"n\", qop=\"auth\"\r\n\r\n"), "h:1", "")
+	var need *AuthRequiredError
+	if !errors.As(err, &need) || !errors.Is(err, ErrProxyRefused) {
+		t.Fatalf("407: %v (%T), want an *AuthRequiredError that is an ErrProxyRefused", err, err)
+	}
+	if need.URI != "h:1" || len(need.Challenges) != 2 || need.Challenges[0].Scheme != "basic" || need.Challenges[1].Params["nonce"] != "n" {
+		t.Errorf("407 read as %+v", need)
+	}
+}
+
+// TestDialViaAnswersChallenge: through an HTTP proxy that wants
+// credentials, the client asks without them first, then answers the
+// proxy's challenge on a new connection, Digest before Basic; socat's
+// PROXY address sends Basic at once. A proxy that refuses the answer ends
+// the dial after one retry.
+func TestDialViaAnswersChallenge(t *testing.T) {
+	digest := `Digest realm="r", nonce="abc", qop="auth", opaque="o"`
+	tests := []struct {
+		name       string
+		addr       string // %s is the proxy's port
+		challenges []string
+		want       []string // the scheme each connection authorized with ("" for none)
+		ok         bool
+	}{
+		{"digest preferred", "TCP:127.0.0.1:7,via=http://bob:pw@127.0.0.1:%s", []string{`Basic realm="r"`, digest}, []string{"", "digest"}, true},
+		{"digest without qop", "TCP:127.0.0.1:7,via=http://bob:pw@127.0.0.1:%s", []string{`Digest realm="r", nonce="abc"`}, []string{"", "digest"}, true},
+		{"basic only", "TCP:127.0.0.1:7,via=http://bob:pw@127.0.0.1:%s", []string{`Basic realm="r"`}, []string{"", "basic"}, true},
+		{"wrong password", "TCP:127.0.0.1:7,via=http://bob:guess@127.0.0.1:%s", []string{digest}, []string{"", "digest"}, false},
+		{"no credentials", "TCP:127.0.0.1:7,via=http://127.0.0.1:%s", []string{digest}, []string{""}, false},
+		{"unknown scheme", "TCP:127.0.0.1:7,via=http://bob:pw@127.0.0.1:%s", []string{`Negotiate`}, []string{""}, false},
+		{"socat sends basic at once", "PROXY:127.0.0.1:127.0.0.1:7,proxyport=%s,proxyauth=bob:pw", []string{`Basic realm="r"`}, []string{"basic"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp4", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			seen := make(chan []string, 1)
+			go func() {
+				var schemes []string
+				defer func() { seen <- schemes }()
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					scheme, good := checkProxyAuth(c, "bob", "pw")
+					schemes = append(schemes, scheme)
+					if good {
+						io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\nhello")
+						c.Close()
+						return
+					}
+					io.WriteString(c, "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: "+
+						strings.Join(tt.challenges, "\r\nProxy-Authenticate: ")+"\r\nContent-Length: 0\r\n\r\n")
+					c.Close()
+				}
+			}()
+			_, port, _ := net.SplitHostPort(ln.Addr().String())
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			c, err := Dial(ctx, address.MustParse(fmt.Sprintf(tt.addr, port)))
+			if err == nil {
+				b, _ := io.ReadAll(c)
+				c.Close()
+				if string(b) != "hello" {
+					t.Errorf("tunnel carried %q", b)
+				}
+			}
+			ln.Close()
+			if got := <-seen; fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("connections authorized with %q, want %q", got, tt.want)
+			}
+			if (err == nil) != tt.ok {
+				t.Errorf("dial: %v, want success %v", err, tt.ok)
+			}
+		})
+	}
+}
+
+// checkProxyAuth reads a CONNECT request and checks its credentials
+// against user and pass, returning the scheme they were given in.
+func checkProxyAuth(c net.Conn, user, pass string) (scheme string, good bool) {
+	br := bufio.NewReader(c)
+	line, _ := br.ReadString('\n')
+	_, uri, _ := strings.Cut(strings.TrimSpace(line), " ")
+	uri, _, _ = strings.Cut(uri, " ")
+	var auth string
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil || strings.TrimSpace(l) == "" {
+			break
+		}
+		if k, v, _ := strings.Cut(l, ":"); strings.EqualFold(k, "Proxy-Authorization") {
+			auth = strings.TrimSpace(v)
+		}
+	}
+	if auth == "" {
+		return "", false
+	}
+	cr, err := httpauth.ParseCredentials(auth)
+	if err != nil {
+		return "bad", false
+	}
+	switch cr.Scheme {
+	case "basic":
+		u, p, err := httpauth.DecodeBasic(cr.Token)
+		return "basic", err == nil && u == user && p == pass
+	case "digest":
+		want, err := httpauth.Response(cr.Params, user, pass, "CONNECT", uri)
+		return "digest", err == nil && cr.Params["uri"] == uri && cr.Params["response"] == want && cr.Params["nonce"] == "abc"
+	}
+	return cr.Scheme, false
 }
 
 // FuzzProxyReplies feeds arbitrary server replies to every handshake:

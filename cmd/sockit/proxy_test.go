@@ -162,3 +162,53 @@ func TestProxyFlagsMatchNcat(t *testing.T) {
 		t.Errorf("chain: exit %d, stdout %q", code, out)
 	}
 }
+
+// TestHTTPProxyAuthMatchesNcat: every client (ncat, sockit, sockit under
+// ncat's name) through every HTTP proxy server that wants a password
+// (ncat's, sockit's, sockit's under ncat's name). Both ncat's client and
+// sockit's ask without credentials, then answer the Digest challenge; the
+// right password gets through and a wrong one fails with ncat's status.
+func TestHTTPProxyAuthMatchesNcat(t *testing.T) {
+	ncat := testenv.Peer(t, "ncat")
+	sockit := testenv.Binary(t)
+	asNcat := filepath.Join(t.TempDir(), "ncat")
+	if err := os.Symlink(sockit, asNcat); err != nil {
+		t.Fatal(err)
+	}
+	echo := echoServer(t, "tcp4", "127.0.0.1:0")
+	_, echoPort, _ := strings.Cut(echo, ":")
+	servers := map[string]string{}
+	for name, bin := range map[string]string{"ncat": ncat, "sockit": sockit, "sockit as ncat": asNcat} {
+		port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+		testenv.Start(t, nil, bin, "-v", "-l", "-k", "--proxy-type", "http", "--proxy-auth", "alice:secret", "127.0.0.1", port).WaitListening(t)
+		servers[name] = port
+	}
+	clients := map[string]string{"ncat": ncat, "sockit": sockit, "sockit as ncat": asNcat}
+	for sname, port := range servers {
+		for cname, bin := range clients {
+			for _, pw := range []string{"secret", "guess"} {
+				t.Run(cname+" via "+sname+" "+pw, func(t *testing.T) {
+					msg := "through " + sname + "\n"
+					out, code := converse(t, msg, bin, "--proxy", "127.0.0.1:"+port, "--proxy-auth", "alice:"+pw, "127.0.0.1", echoPort)
+					if pw == "secret" && (code != 0 || out != msg) {
+						t.Errorf("exit %d, stdout %q; want %q", code, out, msg)
+					}
+					if pw == "guess" && (code != 1 || out != "") {
+						t.Errorf("wrong password: exit %d, stdout %q; want exit 1 as ncat's", code, out)
+					}
+				})
+			}
+		}
+		// A script reading ncat's refusal reads the same line from sockit
+		// under ncat's name.
+		var lines []string
+		for _, bin := range []string{ncat, asNcat} {
+			p := testenv.Start(t, strings.NewReader(""), bin, "--proxy", "127.0.0.1:"+port, "--proxy-auth", "alice:guess", "127.0.0.1", echoPort)
+			p.Wait(t)
+			lines = append(lines, p.Stderr.String())
+		}
+		if lines[0] != lines[1] || !strings.Contains(lines[0], "407") {
+			t.Errorf("via %s: ncat said %q, sockit as ncat %q", sname, lines[0], lines[1])
+		}
+	}
+}

@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,7 +20,11 @@ func TestProxyServerWithCurl(t *testing.T) {
 	curl := testenv.Peer(t, "curl")
 	sockit := testenv.Binary(t)
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
 		fmt.Fprintf(w, "origin saw %s %s", r.Method, r.URL.Path)
+		if len(body) > 0 {
+			fmt.Fprintf(w, " %v %q", r.TransferEncoding, body)
+		}
 	}))
 	defer origin.Close()
 	_, originPort, _ := strings.Cut(strings.TrimPrefix(origin.URL, "http://"), ":")
@@ -32,6 +39,11 @@ func TestProxyServerWithCurl(t *testing.T) {
 	testenv.Start(t, nil, sockit, "-v", "-l", "--proxy-type", "socks5", "--proxy-auth", "bob:pw", "127.0.0.1", socksAuth).WaitListening(t)
 
 	url := "http://127.0.0.1:" + originPort + "/path"
+	uploadBody := strings.Repeat("chunk of an upload\n", 4000)
+	upload := filepath.Join(t.TempDir(), "upload")
+	if err := os.WriteFile(upload, []byte(uploadBody), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -41,6 +53,14 @@ func TestProxyServerWithCurl(t *testing.T) {
 		{"http connect", []string{"-p", "-x", "http://127.0.0.1:" + httpPort, url}, "origin saw GET /path"},
 		{"http auth missing", []string{"-o", "/dev/null", "-w", "%{http_code}", "-x", "http://127.0.0.1:" + authPort, url}, "407"},
 		{"http auth given", []string{"-x", "http://bob:pw@127.0.0.1:" + authPort, url}, "origin saw GET /path"},
+		{"http basic", []string{"--proxy-basic", "-U", "bob:pw", "-x", "http://127.0.0.1:" + authPort, url}, "origin saw GET /path"},
+		{"http digest", []string{"--proxy-digest", "-U", "bob:pw", "-x", "http://127.0.0.1:" + authPort, url}, "origin saw GET /path"},
+		{"http digest connect", []string{"-p", "--proxy-digest", "-U", "bob:pw", "-x", "http://127.0.0.1:" + authPort, url}, "origin saw GET /path"},
+		{"http digest wrong", []string{"-o", "/dev/null", "-w", "%{http_code}", "--proxy-digest", "-U", "bob:guess", "-x", "http://127.0.0.1:" + authPort, url}, "407"},
+		{"http anyauth", []string{"--proxy-anyauth", "-U", "bob:pw", "-x", "http://127.0.0.1:" + authPort, url}, "origin saw GET /path"},
+		{"http post", []string{"-d", "a=1&b=2", "-x", "http://127.0.0.1:" + httpPort, url}, `origin saw POST /path [] "a=1&b=2"`},
+		{"http post digest", []string{"--proxy-digest", "-U", "bob:pw", "-d", "x=y", "-x", "http://127.0.0.1:" + authPort, url}, `origin saw POST /path [] "x=y"`},
+		{"http chunked upload", []string{"-H", "Transfer-Encoding: chunked", "--data-binary", "@" + upload, "-x", "http://127.0.0.1:" + httpPort, url}, fmt.Sprintf(`origin saw POST /path [chunked] %q`, uploadBody)},
 		{"socks5", []string{"--proxy", "socks5://127.0.0.1:" + socksPort, url}, "origin saw GET /path"},
 		{"socks5 remote name", []string{"--proxy", "socks5h://127.0.0.1:" + socksPort, "http://localhost:" + originPort + "/path"}, "origin saw GET /path"},
 		{"socks5 auth given", []string{"--proxy", "socks5://bob:pw@127.0.0.1:" + socksAuth, url}, "origin saw GET /path"},

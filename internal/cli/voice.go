@@ -56,6 +56,9 @@ func (ncatVoice) dialFailed(s *session, err error) error {
 		}
 		return fmt.Errorf("connect to %s: timed out after %v", s.p.shown, s.o.wait)
 	}
+	if se := (*endpoint.StatusError)(nil); s.r.name == "Ncat" && errors.As(err, &se) {
+		return fmt.Errorf("Proxy returned status code %d", se.Code) // ncat's words
+	}
 	return dialError(err)
 }
 
