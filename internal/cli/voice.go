@@ -57,7 +57,7 @@ func (ncatVoice) dialFailed(s *session, err error) error {
 		return fmt.Errorf("connect to %s: timed out after %v", s.p.shown, s.o.wait)
 	}
 	if se := (*endpoint.StatusError)(nil); s.r.name == "Ncat" && errors.As(err, &se) {
-		return fmt.Errorf("Proxy returned status code %d", se.Code) // ncat's words
+		return fmt.Errorf("proxy returned status code %d", se.Code) // ncat's words, capitalized when printed
 	}
 	return dialError(err)
 }
