@@ -26,6 +26,7 @@ func TestImportEdges(t *testing.T) {
 		"scan":              {"address", "endpoint", "relay", "stream", "internal/cli"},
 		"proxyserver":       {"address", "endpoint", "internal/cli"},
 		"hub":               {"address", "endpoint", "relay", "internal/cli"},
+		"internal/luaexec":  {"address", "endpoint", "relay", "stream", "tap", "proxyserver", "internal/cli"},
 		"internal/httpauth": {"address", "endpoint", "relay", "stream", "tap", "proxyserver", "internal/cli"},
 		"":                  {"internal/cli"}, // the library face
 	}

@@ -27,6 +27,9 @@ type Command struct {
 	// string handed to /bin/sh -c.
 	Argv  []string
 	Shell bool
+	// Name, when set, is the argv[0] the child sees in place of Argv[0]
+	// (sockit starts itself under a name that picks a helper).
+	Name string
 	// Stderr receives the child's stderr; nil discards it.
 	Stderr io.Writer
 	// Proto names the transport in NCAT_PROTO ("TCP", "UDP"...).
@@ -235,6 +238,9 @@ func (c Command) command(ctx context.Context, peer stream.Conn) (*exec.Cmd, erro
 	cmd := exec.CommandContext(ctx, prog, argv[1:]...)
 	if on(c.Spec, "dash") {
 		cmd.Args[0] = "-" + filepath.Base(argv[0])
+	}
+	if c.Name != "" {
+		cmd.Args[0] = c.Name
 	}
 	if peer != nil {
 		env = append(env, ncatEnv(peer, c.Proto)...)

@@ -39,6 +39,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	// A personality is picked by the link's name, or by a subcommand
 	// named like one ("sockit nc -l 80").
 	prog, argv := filepath.Base(args[0]), args[1:]
+	if prog == luaHelper {
+		return runLua(argv, stderr)
+	}
 	if personalityOf(prog) == "" && len(argv) > 0 && personalityOf(argv[0]) != "" && argv[0] != "sockit" {
 		prog, argv = argv[0], argv[1:]
 		args = append([]string{prog}, argv...)

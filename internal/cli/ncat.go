@@ -12,6 +12,7 @@ import (
 
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/hub"
+	"github.com/sockit/sockit/internal/luaexec"
 )
 
 // defaultPort is ncat's port when none is given.
@@ -23,7 +24,7 @@ type ncatOptions struct {
 	crlf, sendOnly, recvOnly, noShutdown, version bool
 	help, appendOutput                            bool
 	verbose, maxConns, backlog                    int
-	sourcePort, source, exec, shExec              string
+	sourcePort, source, exec, shExec, luaExec     string
 	output, hexDump, eof                          string
 	wait, idle, delay                             time.Duration
 	args                                          []string
@@ -78,6 +79,7 @@ func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
 	fs.StringVarP(&o.source, "source", "s", "", "specify source address to use")
 	fs.StringVarP(&o.exec, "exec", "e", "", "executes the given command")
 	fs.StringVarP(&o.shExec, "sh-exec", "c", "", "executes the given command via /bin/sh")
+	fs.StringVar(&o.luaExec, "lua-exec", "", "executes the given Lua script")
 	fs.StringVarP(&o.output, "output", "o", "", "dump session data to a file")
 	fs.StringVarP(&o.hexDump, "hex-dump", "x", "", "dump session data as hex to a file")
 	fs.BoolVar(&o.appendOutput, "append-output", false, "append rather than clobber specified output files")
@@ -206,8 +208,13 @@ func buildSpec(o *ncatOptions) (plan, error) {
 	if (o.sslCert == "") != (o.sslKey == "") {
 		return p, usagef("The --ssl-key and --ssl-cert options must be used together")
 	}
-	if o.exec != "" && o.shExec != "" {
+	if n := countSet(o.exec, o.shExec, o.luaExec); n > 1 {
 		return p, usagef("only one of --exec, --sh-exec, and --lua-exec is allowed")
+	}
+	if o.luaExec != "" {
+		if err := luaexec.Check(o.luaExec); err != nil {
+			return p, usagef("error loading the Lua script: %v", err)
+		}
 	}
 	if o.unix {
 		if len(args) != 1 {
@@ -421,4 +428,18 @@ func addProxies(o *ncatOptions, sp *address.Spec) error {
 		sp.Options = append(sp.Options, address.Option{Name: "proxy-dns", Value: o.proxyDNS})
 	}
 	return nil
+}
+
+// execs says whether a command runs per connection (-e, -c, --lua-exec).
+func (o *ncatOptions) execs() bool { return o.exec != "" || o.shExec != "" || o.luaExec != "" }
+
+// countSet counts the values that are not empty.
+func countSet(vs ...string) int {
+	n := 0
+	for _, v := range vs {
+		if v != "" {
+			n++
+		}
+	}
+	return n
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/hub"
+	"github.com/sockit/sockit/internal/luaexec"
 	"github.com/sockit/sockit/proxyserver"
 	"github.com/sockit/sockit/relay"
 	"github.com/sockit/sockit/stream"
@@ -87,7 +88,7 @@ func (r *runner) run(ctx context.Context, o *ncatOptions) error {
 		if o.listen {
 			return &usageError{msg: "Services designed for LISTENING can't be used with -z", bare: true}
 		}
-		if o.exec != "" || o.shExec != "" {
+		if o.execs() {
 			return usagef("Command execution can't be done along with option -z")
 		}
 		r.verbose = o.verbose
@@ -143,7 +144,7 @@ func checkBroker(o *ncatOptions) error {
 		return nil
 	}
 	switch {
-	case o.exec != "" || o.shExec != "":
+	case o.execs():
 		return usagef("Invalid option combination: --broker and -e")
 	case o.udp:
 		return usagef("UDP mode does not support connection brokering")
@@ -232,8 +233,36 @@ func (s *session) command() *endpoint.Command {
 		return &endpoint.Command{Argv: endpoint.ParseCommand(s.o.exec), Stderr: s.r.stderr, Proto: s.p.proto}
 	case s.o.shExec != "":
 		return &endpoint.Command{Argv: []string{s.o.shExec}, Shell: true, Stderr: s.r.stderr, Proto: s.p.proto}
+	case s.o.luaExec != "":
+		// sockit itself, started under the name that runs a script
+		// (luaHelper), so that a script has its own process as ncat's
+		// has: os.exit, a crash or a blocking call ends that one session.
+		self, err := os.Executable()
+		if err != nil {
+			self = "/proc/self/exe"
+		}
+		return &endpoint.Command{Argv: []string{self, s.r.name, s.o.luaExec}, Name: luaHelper, Stderr: s.r.stderr, Proto: s.p.proto}
 	}
 	return nil
+}
+
+// luaHelper is the argv[0] under which sockit runs a --lua-exec script:
+// "sockit-lua-exec NAME SCRIPT", NAME being the personality that reports
+// the script's errors.
+const luaHelper = "sockit-lua-exec"
+
+// runLua is the helper's main: the script runs with the connection as
+// its stdin and stdout.
+func runLua(args []string, stderr io.Writer) int {
+	if len(args) != 2 {
+		fmt.Fprintf(stderr, "%s: want NAME SCRIPT\n", luaHelper)
+		return 2
+	}
+	if err := luaexec.Run(args[1]); err != nil {
+		fmt.Fprintf(stderr, "%s: Error running the Lua script: %v.\n", args[0], err)
+		return 1
+	}
+	return 0
 }
 
 func (s *session) connect(ctx context.Context) error {

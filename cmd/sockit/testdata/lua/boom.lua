@@ -1,0 +1,2 @@
+io.write("before\n")
+error("boom")

@@ -1,0 +1,2 @@
+io.write("leaving\n")
+os.exit(3)
