@@ -5,6 +5,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -174,4 +176,52 @@ func TestLuaExec(t *testing.T) {
 			t.Errorf("ncat's server read %q, want %q", got, want)
 		}
 	})
+}
+
+// TestDebugLinesMatchNcat: at -vv, sockit under ncat's name says what
+// ncat's debug level says, in its "NCAT DEBUG:" shape: stdin's EOF, the
+// command it starts, the connection it closes (descriptor numbers aside).
+func TestDebugLinesMatchNcat(t *testing.T) {
+	ncat := testenv.Peer(t, "ncat")
+	asNcat := filepath.Join(t.TempDir(), "ncat")
+	if err := os.Symlink(testenv.Binary(t), asNcat); err != nil {
+		t.Fatal(err)
+	}
+	fd := regexp.MustCompile(`fd [0-9]+`)
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"stdin ends", nil},
+		{"exec", []string{"-e", "/bin/echo x"}},
+		{"sh-exec", []string{"-c", "echo x"}},
+		{"lua-exec", []string{"--lua-exec", luaScript(t, "env.lua")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got [2][]string
+			for i, bin := range []string{ncat, asNcat} {
+				port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+				p := testenv.Start(t, strings.NewReader("hi\n"), append(append([]string{bin, "-vv", "-l"}, tt.args...), "127.0.0.1", port)...)
+				p.WaitListening(t)
+				c, err := net.Dial("tcp", "127.0.0.1:"+port)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				io.ReadAll(c) // the listener's stdin or its command's output, to its end
+				c.Close()
+				p.Wait(t)
+				for _, l := range strings.Split(p.Stderr.String(), "\n") {
+					if strings.HasPrefix(l, "NCAT DEBUG: ") && !strings.Contains(l, "returned successfully") && !strings.Contains(l, "trusted CA") {
+						got[i] = append(got[i], fd.ReplaceAllString(l, "fd N"))
+					}
+				}
+				slices.Sort(got[i])
+			}
+			if !slices.Equal(got[0], got[1]) || len(got[0]) == 0 {
+				t.Errorf("ncat's debug lines %q\nsockit's          %q", got[0], got[1])
+			}
+		})
+	}
 }

@@ -45,6 +45,35 @@ func (r *runner) logf(format string, a ...any) {
 	}
 }
 
+// debugf logs what -vv shows: under ncat's name in its "NCAT DEBUG:"
+// shape.
+func (r *runner) debugf(format string, a ...any) {
+	if r.verbose < 2 || r.voice != nil {
+		return
+	}
+	if r.name == "Ncat" {
+		r.say("NCAT DEBUG: "+format, a...)
+		return
+	}
+	r.errorf(format, a...)
+}
+
+// eofReporter says "EOF on stdin" (ncat's -vv words) when its reader
+// first ends.
+type eofReporter struct {
+	io.Reader
+	r    *runner
+	once sync.Once
+}
+
+func (e *eofReporter) Read(p []byte) (int, error) {
+	n, err := e.Reader.Read(p)
+	if err == io.EOF {
+		e.once.Do(func() { e.r.debugf("EOF on stdin") })
+	}
+	return n, err
+}
+
 func (r *runner) ncat(ctx context.Context, argv []string) error {
 	o, err := parseNcat(argv)
 	if err != nil {
@@ -291,7 +320,17 @@ func (s *session) connect(ctx context.Context) error {
 		}
 	}
 	s.voice().connected(s, conn)
-	return s.serve(ctx, conn, endpoint.Stdio(s.r.stdin, s.r.stdout))
+	return s.serve(ctx, conn, s.stdio())
+}
+
+// stdio is stdin and stdout as a conn; at -vv its stdin says when it
+// ends.
+func (s *session) stdio() stream.Conn {
+	c := endpoint.Stdio(s.r.stdin, s.r.stdout)
+	if p, ok := c.(*stream.Pair); ok && s.r.verbose >= 2 && s.r.voice == nil {
+		p.R = &eofReporter{Reader: p.R, r: s.r}
+	}
+	return c
 }
 
 // serve runs one conn: with a child for -e/-c, else joined with other.
@@ -324,6 +363,14 @@ func (s *session) serve(ctx context.Context, conn, other stream.Conn) error {
 // ncat, the child's exit decides, and neither its status nor the copy's
 // error is reported.
 func (s *session) runChild(ctx context.Context, cmd endpoint.Command, conn stream.Conn) error {
+	switch {
+	case s.o.luaExec != "":
+		s.r.debugf("Executing as lua script: %s", s.o.luaExec)
+	case cmd.Shell:
+		s.r.debugf("Executing with shell: %s", strings.Join(cmd.Argv, " "))
+	default:
+		s.r.debugf("Executing: %s", strings.Join(cmd.Argv, " "))
+	}
 	_, err := serveChild(ctx, cmd, conn, relay.Options{Idle: s.o.idle})
 	return err
 }
@@ -374,7 +421,12 @@ func (s *session) listen(ctx context.Context) error {
 		}
 		ln.Close()
 		s.logConn(conn)
-		return s.serve(ctx, conn, endpoint.Stdio(s.r.stdin, s.r.stdout))
+		fd, hasFD := fdOf(conn)
+		err = s.serve(ctx, conn, s.stdio())
+		if hasFD && s.command() == nil { // a child's exit is its own line
+			s.r.debugf("Closing fd %d.", fd)
+		}
+		return err
 	}
 	return s.keepOpen(ctx, ln)
 }
@@ -572,4 +624,19 @@ func unwrapOp(err error) error {
 		return op.Err
 	}
 	return err
+}
+
+// fdOf is the descriptor of a socket conn, for -vv's lines.
+func fdOf(c any) (int, bool) {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return 0, false
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return 0, false
+	}
+	fd := -1
+	raw.Control(func(f uintptr) { fd = int(f) }) //nolint:errcheck // fd stays -1
+	return fd, fd >= 0
 }
