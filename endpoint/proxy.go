@@ -312,6 +312,17 @@ func httpStatus(head string) error {
 	return nil
 }
 
+// ProxyDialError is a failure to reach the first proxy of a chain.
+type ProxyDialError struct {
+	Proxy string // host:port
+	Err   error
+}
+
+func (e *ProxyDialError) Error() string { return fmt.Sprintf("proxy %s: %v", e.Proxy, e.Err) }
+
+// Unwrap returns the dial's error.
+func (e *ProxyDialError) Unwrap() error { return e.Err }
+
 // StatusError is an HTTP proxy's refusal of a CONNECT: its status.
 type StatusError struct {
 	Code   int    // 403, 407, 504, ...
@@ -378,7 +389,7 @@ func dialChain(ctx context.Context, s address.Spec, hops []*url.URL, answers []s
 	first.Options = withoutVia(s.Options)
 	c, err := dialTCP(ctx, first)
 	if err != nil {
-		return nil, 0, fmt.Errorf("proxy %s: %w", hops[0].Host, err)
+		return nil, 0, &ProxyDialError{Proxy: hops[0].Host, Err: err}
 	}
 	conn := c.(*net.TCPConn)
 	if dl, ok := ctx.Deadline(); ok {

@@ -212,3 +212,41 @@ func TestHTTPProxyAuthMatchesNcat(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyFailuresMatchNcat: a proxy that is not there, and one that
+// cannot reach the target, read the same from sockit under ncat's name as
+// from ncat, with the same status.
+func TestProxyFailuresMatchNcat(t *testing.T) {
+	ncat := testenv.Peer(t, "ncat")
+	asNcat := filepath.Join(t.TempDir(), "ncat")
+	if err := os.Symlink(testenv.Binary(t), asNcat); err != nil {
+		t.Fatal(err)
+	}
+	closed := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	httpProxy := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	testenv.Start(t, nil, ncat, "-v", "-l", "-k", "--proxy-type", "http", "127.0.0.1", httpProxy).WaitListening(t)
+	tests := []struct {
+		name  string
+		flags []string
+	}{
+		{"http proxy down", []string{"--proxy", "127.0.0.1:" + closed}},
+		{"socks4 proxy down", []string{"--proxy", "127.0.0.1:" + closed, "--proxy-type", "socks4"}},
+		{"socks5 proxy down", []string{"--proxy", "127.0.0.1:" + closed, "--proxy-type", "socks5"}},
+		{"proxy by name down", []string{"--proxy", "localhost:" + closed}},
+		{"target down", []string{"--proxy", "127.0.0.1:" + httpProxy}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr [2]string
+			var code [2]int
+			for i, bin := range []string{ncat, asNcat} {
+				p := testenv.Start(t, strings.NewReader(""), append(append([]string{bin}, tt.flags...), "127.0.0.1", closed)...)
+				code[i] = p.Wait(t)
+				stderr[i] = p.Stderr.String()
+			}
+			if stderr[0] != stderr[1] || code[0] != code[1] {
+				t.Errorf("ncat: exit %d, %q\nsockit: exit %d, %q", code[0], stderr[0], code[1], stderr[1])
+			}
+		})
+	}
+}

@@ -59,6 +59,9 @@ func (ncatVoice) dialFailed(s *session, err error) error {
 	if se := (*endpoint.StatusError)(nil); s.r.name == "Ncat" && errors.As(err, &se) {
 		return fmt.Errorf("proxy returned status code %d", se.Code) // ncat's words, capitalized when printed
 	}
+	if pe := (*endpoint.ProxyDialError)(nil); errors.As(err, &pe) && !timedOut {
+		return fmt.Errorf("proxy connection failed: %s", capitalize(dialError(pe.Err).Error())) // ncat's words
+	}
 	return dialError(err)
 }
 
