@@ -1,11 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -291,5 +293,79 @@ func TestNetcatSocketOptions(t *testing.T) {
 		if !strings.Contains(p.Stderr.String(), want) {
 			t.Errorf("no setsockopt(%s) in:\n%s", want, p.Stderr.String())
 		}
+	}
+}
+
+// TestNetcatSeveralPorts: Debian's nc connects to each port it is given
+// in turn, without -z too, as separate arguments or as a range: a session
+// with each one that answers (stdin goes to the first), a line for each
+// one that does not, and status 0 when one answered. sockit as nc.openbsd
+// does the same.
+func TestNetcatSeveralPorts(t *testing.T) {
+	links := ncLinks(t)["nc.openbsd"]
+	// Three consecutive ports, held until the run: the first stays closed.
+	var lns []net.Listener
+	for base := 20000 + os.Getpid()%20000; len(lns) < 3 && base < 65000; base += 3 {
+		for _, l := range lns {
+			l.Close()
+		}
+		lns = lns[:0]
+		for i := 0; i < 3; i++ {
+			l, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(base+i))
+			if err != nil {
+				break
+			}
+			lns = append(lns, l)
+		}
+	}
+	if len(lns) < 3 {
+		t.Skip("no three consecutive free ports")
+	}
+	lns[0].Close()
+	ports := make([]string, 3)
+	for i, l := range lns {
+		_, ports[i], _ = net.SplitHostPort(l.Addr().String())
+	}
+	for _, l := range lns[1:] {
+		defer l.Close()
+	}
+	serve := func(l net.Listener, greeting string, got chan<- string) {
+		c, err := l.Accept()
+		if err != nil {
+			got <- "accept: " + err.Error()
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, greeting)
+		b, _ := io.ReadAll(c)
+		got <- string(b)
+	}
+	for _, form := range [][]string{ports, {ports[0] + "-" + ports[2]}} {
+		t.Run(strings.Join(form, " "), func(t *testing.T) {
+			var got [2]string
+			for i, bin := range links {
+				gotA, gotB := make(chan string, 1), make(chan string, 1)
+				go serve(lns[1], "A\n", gotA)
+				go serve(lns[2], "B\n", gotB)
+				p := testenv.Start(t, strings.NewReader("q\n"), append([]string{bin, "-v", "-N", "127.0.0.1"}, form...)...)
+				code := p.Wait(t)
+				stderr := strings.ReplaceAll(p.Stderr.String(), filepath.Base(bin), "nc")
+				got[i] = fmt.Sprintf("exit %d\nstdout %q\nstderr %q\nfirst got %q, second got %q", code, p.Stdout.String(), stderr, <-gotA, <-gotB)
+			}
+			if got[0] != got[1] {
+				t.Errorf("sockit as nc.openbsd:\n%s\nDebian's:\n%s", got[0], got[1])
+			}
+		})
+	}
+	// None answering: each refused, status 1.
+	var got [2]string
+	for i, bin := range links {
+		p := testenv.Start(t, strings.NewReader(""), bin, "-v", "127.0.0.1", ports[0], ports[0])
+		code := p.Wait(t)
+		got[i] = fmt.Sprintf("exit %d, stderr %q", code, strings.ReplaceAll(p.Stderr.String(), filepath.Base(bin), "nc"))
+	}
+	if got[0] != got[1] {
+		t.Errorf("none answering: sockit %s; Debian %s", got[0], got[1])
 	}
 }

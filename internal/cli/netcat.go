@@ -33,9 +33,17 @@ func (r *runner) netcat(ctx context.Context, personality string, argv []string) 
 			o.proxyAuth = o.proxyUser + ":" + pass
 		}
 	}
+	var ports []string
+	if err == nil && personality == "openbsd" {
+		ports, err = openbsdPorts(o)
+	}
 	if err == nil {
 		r.verbose = o.verbose
-		err = r.run(ctx, o)
+		if len(ports) > 0 {
+			err = r.eachPort(ctx, o, ports)
+		} else {
+			err = r.run(ctx, o)
+		}
 	}
 	var ge *getoptError
 	var ue *usageError

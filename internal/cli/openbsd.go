@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sockit/sockit/address"
+	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/relay"
 	"github.com/sockit/sockit/scan"
 	"github.com/sockit/sockit/stream"
@@ -258,8 +259,61 @@ func openbsdOperands(o *ncatOptions) error {
 		return &getoptError{} // nc prints its usage alone
 	case !o.listen && len(o.args) == 1:
 		return usagef("missing port number")
-	case len(o.args) > 2:
+	case len(o.args) > 2 && o.listen:
 		return &getoptError{}
+	}
+	return nil
+}
+
+// openbsdPorts returns the ports of a connect that names more than one
+// ("nc host 80 443", "nc host 8000-8010"), which Debian's nc tries in
+// turn, or nil for one port.
+func openbsdPorts(o *ncatOptions) ([]string, error) {
+	if o.listen || o.zero || o.unix || len(o.args) < 2 {
+		return nil, nil
+	}
+	list := strings.Join(o.args[1:], ",")
+	if len(o.args) == 2 && !strings.ContainsAny(list, "-,") {
+		return nil, nil
+	}
+	var out []string // in the order given, repeats kept, as nc tries them
+	for _, arg := range o.args[1:] {
+		ports, err := scan.ParsePorts(arg)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		for _, p := range ports {
+			out = append(out, strconv.Itoa(p))
+		}
+	}
+	return out, nil
+}
+
+// eachPort connects to each port in turn, as Debian's nc does: a session
+// with every one that answers (stdin goes to the first; the next ones see
+// it at its end), the voice's line for every one that does not. It
+// succeeds when one answered.
+func (r *runner) eachPort(ctx context.Context, o *ncatOptions, ports []string) error {
+	answered := false
+	stdin, stdout := r.stdin, r.stdout
+	defer func() { r.stdin, r.stdout = stdin, stdout }()
+	for _, port := range ports {
+		one := *o
+		one.args = []string{o.args[0], port}
+		// Each session closes its own copies of stdin and stdout.
+		r.stdin, r.stdout = endpoint.Dup(stdin), endpoint.Dup(stdout)
+		err := r.run(ctx, &one)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err == nil:
+			answered = true
+		case !errors.Is(err, errReported):
+			return err // not this port's failure: a bad name, a bad option
+		}
+	}
+	if !answered {
+		return errReported
 	}
 	return nil
 }
