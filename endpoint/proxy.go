@@ -118,13 +118,34 @@ func socks4Reply(rep [8]byte) error {
 	switch rep[1] {
 	case 90:
 		return nil
-	case 91:
-		return fmt.Errorf("socks4: %w (request rejected or failed)", ErrProxyRefused)
-	case 92, 93:
-		return fmt.Errorf("socks4: %w (identd check failed)", ErrProxyRefused)
+	case 91, 92, 93:
+		return &SocksError{Version: 4, Code: int(rep[1])}
 	}
 	return fmt.Errorf("socks4: unknown reply code %d", rep[1])
 }
+
+// SocksError is a SOCKS server's refusal of a CONNECT: its reply code
+// (SOCKS4's 91 to 93, RFC 1928's 1 to 255).
+type SocksError struct {
+	Version int // 4 or 5
+	Code    int
+}
+
+func (e *SocksError) Error() string {
+	why := "unknown error"
+	switch {
+	case e.Version == 4 && e.Code == 91:
+		why = "request rejected or failed"
+	case e.Version == 4 && (e.Code == 92 || e.Code == 93):
+		why = "identd check failed"
+	case e.Version == 5 && e.Code < len(socks5Errors) && socks5Errors[e.Code] != "":
+		why = socks5Errors[e.Code]
+	}
+	return fmt.Sprintf("socks%d: %v (%s)", e.Version, ErrProxyRefused, why)
+}
+
+// Is makes a SocksError an ErrProxyRefused.
+func (e *SocksError) Is(target error) bool { return target == ErrProxyRefused }
 
 // socks5Errors are RFC 1928's reply codes.
 var socks5Errors = []string{1: "general failure", 2: "connection not allowed by ruleset",
@@ -203,11 +224,7 @@ func socks5Reply(r io.Reader) error {
 		return fmt.Errorf("socks5: not a SOCKS5 reply (version byte %d)", head[0])
 	}
 	if head[1] != 0 {
-		why := "unknown error"
-		if int(head[1]) < len(socks5Errors) && socks5Errors[head[1]] != "" {
-			why = socks5Errors[head[1]]
-		}
-		return fmt.Errorf("socks5: %w (%s)", ErrProxyRefused, why)
+		return &SocksError{Version: 5, Code: int(head[1])}
 	}
 	var n int
 	switch head[3] {
@@ -307,7 +324,7 @@ func httpStatus(head string) error {
 	}
 	if code[0] != '2' {
 		n, _ := strconv.Atoi(code)
-		return fmt.Errorf("http proxy: %w", &StatusError{Code: n, Status: truncate(rest)})
+		return fmt.Errorf("http proxy: %w", &StatusError{Code: n, Proto: proto, Status: truncate(rest)})
 	}
 	return nil
 }
@@ -326,6 +343,7 @@ func (e *ProxyDialError) Unwrap() error { return e.Err }
 // StatusError is an HTTP proxy's refusal of a CONNECT: its status.
 type StatusError struct {
 	Code   int    // 403, 407, 504, ...
+	Proto  string // the response's version, "HTTP/1.0" or "HTTP/1.1"
 	Status string // the status line after the version ("407 Proxy Authentication Required")
 }
 
@@ -366,19 +384,56 @@ func dialVia(ctx context.Context, s address.Spec, host, port string) (stream.Con
 	// An HTTP hop is asked without credentials first, as ncat does, and
 	// answered (Digest before Basic) on a new connection when it
 	// challenges, so that no password goes out in clear to a proxy that
-	// takes Digest. Each hop is answered once.
+	// takes Digest. Each hop is answered once, or, when its password
+	// comes from a PasswordFunc, asked for up to maxPrompts times.
+	prompt, _ := ctx.Value(passwordKey{}).(PasswordFunc)
+	prompts := make([]int, len(hops))
 	for {
 		conn, i, err := dialChain(ctx, s, hops, answers, host, port)
 		var need *AuthRequiredError
-		if err == nil || !errors.As(err, &need) || hops[i].User == nil || answers[i] != "" {
+		if err == nil || !errors.As(err, &need) || hops[i].User == nil {
 			return conn, err
 		}
-		pass, _ := hops[i].User.Password()
-		answers[i], err = httpauth.Answer(need.Challenges, hops[i].User.Username(), pass, "CONNECT", need.URI)
+		user := hops[i].User.Username()
+		pass, given := hops[i].User.Password()
+		switch {
+		case !given && prompt != nil:
+			if prompts[i] == maxPrompts {
+				return nil, fmt.Errorf("proxy %s: %w", hops[i].Host, ErrTooManyAuthFailures)
+			}
+			if pass, err = prompt(user, hops[i].Host, prompts[i]); err != nil {
+				return nil, err
+			}
+			prompts[i]++
+		case answers[i] != "":
+			return conn, err
+		}
+		answers[i], err = httpauth.Answer(need.Challenges, user, pass, "CONNECT", need.URI)
 		if err != nil {
 			return nil, fmt.Errorf("proxy %s: %w", hops[i].Host, err)
 		}
 	}
+}
+
+// maxPrompts is how many times a PasswordFunc is asked for one proxy:
+// OpenBSD nc's three.
+const maxPrompts = 3
+
+// ErrTooManyAuthFailures is a proxy's refusal of every password a
+// PasswordFunc gave.
+var ErrTooManyAuthFailures = errors.New("too many authentication failures")
+
+// PasswordFunc supplies the password of user at an HTTP proxy (host:port)
+// that asks for credentials, when its via option names the user without
+// a password. refused counts the answers the proxy has turned down.
+type PasswordFunc func(user, proxy string, refused int) (string, error)
+
+type passwordKey struct{}
+
+// WithPasswordFunc returns a context under which Dial asks f for proxy
+// passwords that the address leaves out, as nc -P asks on the terminal.
+func WithPasswordFunc(ctx context.Context, f PasswordFunc) context.Context {
+	return context.WithValue(ctx, passwordKey{}, f)
 }
 
 // dialChain dials the first hop and asks each in turn for the next; on

@@ -131,14 +131,19 @@ func TestDialViaAnswersChallenge(t *testing.T) {
 		challenges []string
 		want       []string // the scheme each connection authorized with ("" for none)
 		ok         bool
+		prompt     []string // the passwords a PasswordFunc gives in turn
 	}{
-		{"digest preferred", "TCP:127.0.0.1:7,via=http://bob:pw@127.0.0.1:%s", []string{`Basic realm="r"`, digest}, []string{"", "digest"}, true},
-		{"digest without qop", "TCP:127.0.0.1:7,via=http://bob:pw@127.0.0.1:%s", []string{`Digest realm="r", nonce="abc"`}, []string{"", "digest"}, true},
-		{"basic only", "TCP:127.0.0.1:7,via=http://bob:pw@127.0.0.1:%s", []string{`Basic realm="r"`}, []string{"", "basic"}, true},
-		{"wrong password", "TCP:127.0.0.1:7,via=http://bob:guess@127.0.0.1:%s", []string{digest}, []string{"", "digest"}, false},
-		{"no credentials", "TCP:127.0.0.1:7,via=http://127.0.0.1:%s", []string{digest}, []string{""}, false},
-		{"unknown scheme", "TCP:127.0.0.1:7,via=http://bob:pw@127.0.0.1:%s", []string{`Negotiate`}, []string{""}, false},
-		{"socat sends basic at once", "PROXY:127.0.0.1:127.0.0.1:7,proxyport=%s,proxyauth=bob:pw", []string{`Basic realm="r"`}, []string{"basic"}, true},
+		{"digest preferred", "TCP:127.0.0.1:7,via=http://bob:pw@127.0.0.1:%s", []string{`Basic realm="r"`, digest}, []string{"", "digest"}, true, nil},
+		{"digest without qop", "TCP:127.0.0.1:7,via=http://bob:pw@127.0.0.1:%s", []string{`Digest realm="r", nonce="abc"`}, []string{"", "digest"}, true, nil},
+		{"basic only", "TCP:127.0.0.1:7,via=http://bob:pw@127.0.0.1:%s", []string{`Basic realm="r"`}, []string{"", "basic"}, true, nil},
+		{"wrong password", "TCP:127.0.0.1:7,via=http://bob:guess@127.0.0.1:%s", []string{digest}, []string{"", "digest"}, false, nil},
+		{"no credentials", "TCP:127.0.0.1:7,via=http://127.0.0.1:%s", []string{digest}, []string{""}, false, nil},
+		{"unknown scheme", "TCP:127.0.0.1:7,via=http://bob:pw@127.0.0.1:%s", []string{`Negotiate`}, []string{""}, false, nil},
+		{"socat sends basic at once", "PROXY:127.0.0.1:127.0.0.1:7,proxyport=%s,proxyauth=bob:pw", []string{`Basic realm="r"`}, []string{"basic"}, true, nil},
+		{"password asked for", "TCP:127.0.0.1:7,via=http://bob@127.0.0.1:%s", []string{digest}, []string{"", "digest"}, true, []string{"pw"}},
+		{"asked again when refused", "TCP:127.0.0.1:7,via=http://bob@127.0.0.1:%s", []string{`Basic realm="r"`}, []string{"", "basic", "basic", "basic"}, true, []string{"x", "y", "pw"}},
+		{"three refusals", "TCP:127.0.0.1:7,via=http://bob@127.0.0.1:%s", []string{digest}, []string{"", "digest", "digest", "digest"}, false, []string{"x", "y", "z"}},
+		{"given password not asked for", "TCP:127.0.0.1:7,via=http://bob:guess@127.0.0.1:%s", []string{digest}, []string{"", "digest"}, false, []string{"pw"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,7 +176,30 @@ func TestDialViaAnswersChallenge(t *testing.T) {
 			_, port, _ := net.SplitHostPort(ln.Addr().String())
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
+			var refusals []int
+			if tt.prompt != nil {
+				ctx = WithPasswordFunc(ctx, func(user, proxy string, refused int) (string, error) {
+					if user != "bob" || proxy != "127.0.0.1:"+port {
+						t.Errorf("asked for the password of %s at %s", user, proxy)
+					}
+					refusals = append(refusals, refused)
+					if refused >= len(tt.prompt) {
+						return "", errors.New("asked too often")
+					}
+					return tt.prompt[refused], nil
+				})
+			}
 			c, err := Dial(ctx, address.MustParse(fmt.Sprintf(tt.addr, port)))
+			if tt.prompt != nil && !tt.ok && len(tt.prompt) == 3 && !errors.Is(err, ErrTooManyAuthFailures) {
+				t.Errorf("dial: %v, want %v", err, ErrTooManyAuthFailures)
+			}
+			asked := 0 // once for each challenge, when the address has no password
+			if strings.Contains(tt.addr, "bob@") {
+				asked = len(tt.want) - 1
+			}
+			if len(refusals) != asked {
+				t.Errorf("asked %d times (%v), want %d", len(refusals), refusals, asked)
+			}
 			if err == nil {
 				b, _ := io.ReadAll(c)
 				c.Close()

@@ -421,6 +421,8 @@ func addProxies(o *ncatOptions, sp *address.Spec) error {
 		if o.proxyAuth != "" {
 			user, pass, _ := strings.Cut(o.proxyAuth, ":")
 			u.User = url.UserPassword(user, pass)
+		} else if o.proxyUser != "" {
+			u.User = url.User(o.proxyUser) // its password is asked for when the proxy wants it
 		}
 		sp.Options = append(sp.Options, address.Option{Name: "via", Value: u.String()})
 	}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+
+	"github.com/sockit/sockit/endpoint"
 )
 
 // netcat runs the OpenBSD or the traditional netcat personality and
@@ -28,10 +31,15 @@ func (r *runner) netcat(ctx context.Context, personality string, argv []string) 
 		return 0
 	}
 	if err == nil && o.proxyUser != "" {
-		var pass string
-		if pass, err = readProxyPassword(o.proxyUser, o.proxies[0]); err == nil {
-			o.proxyAuth = o.proxyUser + ":" + pass
-		}
+		// As nc, ask for -P's password when the proxy wants one, and
+		// again when it refuses it.
+		ctx = endpoint.WithPasswordFunc(ctx, func(user, proxy string, refused int) (string, error) {
+			if refused > 0 {
+				r.say("Proxy authentication failed")
+			}
+			host, _, _ := net.SplitHostPort(proxy)
+			return readProxyPassword(user, host)
+		})
 	}
 	var ports []string
 	if err == nil && personality == "openbsd" {

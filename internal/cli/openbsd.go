@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/relay"
@@ -366,7 +368,7 @@ func openbsdProxy(o *ncatOptions, proto, addr, user string) error {
 	}
 	o.proxies = append(o.proxies, addr)
 	o.proxyType = scheme
-	o.proxyUser = user // its password is asked on the terminal before connecting
+	o.proxyUser = user // its password is asked on the terminal when the proxy wants it
 	o.proxyDNS = "remote"
 	return nil
 }
@@ -378,6 +380,20 @@ func readProxyPassword(user, proxy string) (string, error) {
 		return "", usagef("unable to read proxy passphrase: %v", err)
 	}
 	defer tty.Close()
+	// Not echoed, as readpassphrase(3) reads it: echo goes off before
+	// the prompt shows, and what was typed before it is dropped.
+	fd := int(tty.Fd())
+	if t, err := unix.IoctlGetTermios(fd, unix.TCGETS); err == nil {
+		quiet := *t
+		quiet.Lflag &^= unix.ECHO | unix.ECHONL
+		quiet.Lflag |= unix.ICANON
+		if unix.IoctlSetTermios(fd, unix.TCSETSF, &quiet) == nil {
+			defer func() {
+				fmt.Fprint(tty, "\n")
+				unix.IoctlSetTermios(fd, unix.TCSETS, t) //nolint:errcheck // best effort on the way out
+			}()
+		}
+	}
 	fmt.Fprintf(tty, "Proxy password for %s@%s: ", user, proxy)
 	buf := make([]byte, 1024)
 	n, err := tty.Read(buf)
@@ -467,6 +483,13 @@ func (openbsdVoice) dialFailed(s *session, err error) error {
 		s.r.errorf("tls handshake failed (%s)", err) // said with or without -v, as OpenBSD's nc
 		return errReported
 	}
+	if openbsdProxyFailed(s, err) {
+		return errReported
+	}
+	if pe := (*endpoint.ProxyDialError)(nil); errors.As(err, &pe) {
+		host, port, _ = net.SplitHostPort(pe.Proxy) // nc names the proxy it could not reach
+		shown, err = host, pe.Err
+	}
 	if s.o.verbose == 0 {
 		return errReported // nc says why a connect failed only with -v
 	}
@@ -476,6 +499,42 @@ func (openbsdVoice) dialFailed(s *session, err error) error {
 	}
 	s.r.errorf("connect to %s port %s (%s) %s: %s", shown, port, strings.ToLower(s.p.proto), verb, why)
 	return errReported
+}
+
+// openbsdProxyFailed says a proxy's refusal in nc's words, with or
+// without -v as nc says them, and reports whether err was one.
+func openbsdProxyFailed(s *session, err error) bool {
+	var se *endpoint.StatusError
+	var ke *endpoint.SocksError
+	switch {
+	case errors.Is(err, endpoint.ErrTooManyAuthFailures):
+		s.r.say("Proxy authentication failed")
+		s.r.errorf("Too many authentication failures")
+	case errors.As(err, &se):
+		s.r.errorf("Proxy error: \"%s %s\"", se.Proto, se.Status)
+	case errors.As(err, &ke):
+		s.r.errorf("connection failed, SOCKSv%d error: %s", ke.Version, openbsdSocksError(ke))
+	default:
+		return false
+	}
+	return true
+}
+
+// openbsdSocksError is nc's socks4_strerror and socks5_strerror.
+func openbsdSocksError(e *endpoint.SocksError) string {
+	v4 := map[int]string{90: "Succeeded", 91: "Request rejected or failed",
+		92: "SOCKS server cannot connect to identd on the client",
+		93: "Client program and identd report different user-ids"}
+	v5 := []string{"Succeeded", "General SOCKS server failure", "Connection not allowed by ruleset",
+		"Network unreachable", "Host unreachable", "Connection refused", "TTL expired",
+		"Command not supported", "Address type not supported"}
+	switch {
+	case e.Version == 4 && v4[e.Code] != "":
+		return v4[e.Code]
+	case e.Version == 5 && e.Code < len(v5):
+		return v5[e.Code]
+	}
+	return "Unknown error"
 }
 
 func (v openbsdVoice) scanned(r *runner, o *ncatOptions, host string, res scan.Result) {
