@@ -77,7 +77,22 @@ type Options struct {
 	// netcats do: ncat's listener quits when its client's stream ends,
 	// nc -q 0 when stdin does. Empty (the default) waits for both.
 	EOF []EOFRule
+	// Progress, if set, hears when a direction moves its first byte
+	// (FirstByte) and when it is done (EOF: its source ended, its
+	// destination was shut down, n bytes moved), as events want them.
+	// It keeps the kernel's splice path: Join moves the first chunk each
+	// way itself, and the kernel the rest; it sets the loop engine aside.
+	Progress func(toB bool, step Step, n int64)
 }
+
+// Step is what Progress reports of a direction.
+type Step int
+
+// The steps of a direction.
+const (
+	FirstByte Step = iota // its first byte was written
+	EOF                   // its source reached EOF and its destination was shut down
+)
 
 // EOFRule ends a session Grace after direction After is done (its
 // source reached EOF and everything read was written), even if the other
@@ -109,7 +124,7 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 	done := make(chan result, 2)
 	want := 0
 	end := func() { a.Close(); b.Close() }
-	if opt.Loop && opt.Direction == Both && !slow && !opt.CRLF {
+	if opt.Loop && opt.Direction == Both && !slow && !opt.CRLF && opt.Progress == nil {
 		if stop, ok := spliceLoop(a, b, opt.NoShutdown, done); ok {
 			end, want = stop, 2
 		}
@@ -131,11 +146,20 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 		go func() {
 			var w io.Writer = writerOf(dst)
 			var r io.Reader = readerOf(src)
+			var n int64
+			var err error
+			eof := false
 			if slow || crlf {
 				w = &hookWriter{w: dst, toB: toB, opt: opt, last: &last, crlf: crlf}
 				r = src
+			} else if opt.Progress != nil {
+				n, eof, err = firstChunk(w, r, toB, opt.Progress)
 			}
-			n, err := copyStream(w, r)
+			if !eof && err == nil {
+				var m int64
+				m, err = copyStream(w, r)
+				n += m
+			}
 			if err == nil {
 				// Counted before the half-close that may make the peer
 				// answer and end the session, so Stats holds it even if an
@@ -146,6 +170,9 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 				if cerr := dst.CloseWrite(); cerr != nil && !ignorable(cerr) {
 					err = cerr
 				}
+			}
+			if err == nil && opt.Progress != nil {
+				opt.Progress(toB, EOF, n)
 			}
 			done <- result{toB, n, err}
 		}()
@@ -264,6 +291,32 @@ func ignorable(err error) bool {
 		errors.Is(err, syscall.ENOTCONN) || errors.Is(err, io.ErrClosedPipe)
 }
 
+// firstChunk moves the first bytes of a direction, up to one read, and
+// tells Progress; eof says the source ended before any.
+func firstChunk(w io.Writer, r io.Reader, toB bool, progress func(bool, Step, int64)) (n int64, eof bool, err error) {
+	buf := make([]byte, 16<<10)
+	for {
+		m, rerr := r.Read(buf)
+		if m > 0 {
+			if _, err := w.Write(buf[:m]); err != nil {
+				return 0, false, err
+			}
+			progress(toB, FirstByte, int64(m))
+			return int64(m), rerr == io.EOF, ignoreEOF(rerr)
+		}
+		if rerr != nil {
+			return 0, rerr == io.EOF, ignoreEOF(rerr)
+		}
+	}
+}
+
+func ignoreEOF(err error) error {
+	if err == io.EOF {
+		return nil
+	}
+	return err
+}
+
 // hookWriter applies the slow-path options to one direction.
 type hookWriter struct {
 	w    io.Writer
@@ -273,6 +326,7 @@ type hookWriter struct {
 	crlf bool
 	prev byte // the last byte written, so a CR that ended the last chunk counts
 	buf  []byte
+	some bool // a byte was written
 }
 
 func (h *hookWriter) Write(p []byte) (int, error) {
@@ -294,6 +348,12 @@ func (h *hookWriter) Write(p []byte) (int, error) {
 	}
 	if h.opt.Tap != nil {
 		h.opt.Tap(h.toB, out)
+	}
+	if !h.some && len(out) > 0 {
+		h.some = true
+		if h.opt.Progress != nil {
+			h.opt.Progress(h.toB, FirstByte, int64(len(out)))
+		}
 	}
 	if h.opt.Delay > 0 {
 		time.Sleep(h.opt.Delay)
