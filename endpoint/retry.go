@@ -24,10 +24,14 @@ func withRetry[T any](ctx context.Context, s address.Spec, dial func(context.Con
 	if v, ok := s.Opt("interval"); ok {
 		wait, _ = address.ParseSeconds(v)
 	}
+	told, _ := ctx.Value(retryKey{}).(RetryFunc)
 	for attempt := 0; ; attempt++ {
 		c, err := dial(ctx)
 		if err == nil || (!forever && attempt >= tries) || ctx.Err() != nil {
 			return c, err
+		}
+		if told != nil {
+			told(s, attempt+2, wait, err)
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -38,4 +42,17 @@ func withRetry[T any](ctx context.Context, s address.Spec, dial func(context.Con
 		}
 		wait = min(2*wait, maxInterval)
 	}
+}
+
+// RetryFunc hears of each retry of a dial or listen (the retry and
+// forever options): the address, the number of the attempt to come (2
+// for the first retry), the wait before it, and why the last failed.
+type RetryFunc func(s address.Spec, attempt int, wait time.Duration, err error)
+
+type retryKey struct{}
+
+// WithRetryFunc returns a context under which Dial and Listen tell f of
+// every retry.
+func WithRetryFunc(ctx context.Context, f RetryFunc) context.Context {
+	return context.WithValue(ctx, retryKey{}, f)
 }

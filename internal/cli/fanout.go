@@ -3,22 +3,25 @@ package cli
 import (
 	"io"
 	"sync"
+	"time"
 
+	"github.com/sockit/sockit/relay"
 	"github.com/sockit/sockit/stream"
 )
 
 // fanout is ncat's -k listen mode without -e: stdin goes to every client,
 // and whatever a client sends goes to stdout.
 type fanout struct {
-	mu         sync.Mutex
-	out        io.Writer
-	conns      map[stream.Conn]struct{}
+	mu    sync.Mutex
+	out   io.Writer
+	conns map[stream.Conn]*int64 // what stdin gave each
+
 	eof        bool
 	noShutdown bool
 }
 
 func newFanout(out io.Writer, noShutdown bool) *fanout {
-	return &fanout{out: out, conns: make(map[stream.Conn]struct{}), noShutdown: noShutdown}
+	return &fanout{out: out, conns: make(map[stream.Conn]*int64), noShutdown: noShutdown}
 }
 
 // readFrom copies stdin to every client until EOF, then half-closes them.
@@ -28,8 +31,10 @@ func (f *fanout) readFrom(in io.Reader) {
 		n, err := in.Read(buf)
 		if n > 0 {
 			f.mu.Lock()
-			for c := range f.conns {
-				if _, werr := c.Write(buf[:n]); werr != nil {
+			for c, sent := range f.conns {
+				m, werr := c.Write(buf[:n])
+				*sent += int64(m)
+				if werr != nil {
 					c.Close()
 					delete(f.conns, c)
 				}
@@ -53,19 +58,22 @@ func (f *fanout) readFrom(in io.Reader) {
 // add registers c to receive stdin from now on.
 func (f *fanout) add(c stream.Conn) {
 	f.mu.Lock()
-	f.conns[c] = struct{}{}
+	f.conns[c] = new(int64)
 	if f.eof && !f.noShutdown {
 		c.CloseWrite()
 	}
 	f.mu.Unlock()
 }
 
-// serve copies what c sends to stdout until c ends; add c first.
-func (f *fanout) serve(c stream.Conn) {
+// serve copies what c sends to stdout until c ends, and returns what
+// went each way; add c first.
+func (f *fanout) serve(c stream.Conn) (st relay.Stats) {
+	start := time.Now()
 	// A small buffer: an idle client should cost little (DESIGN.md).
 	buf := make([]byte, 2048)
 	for {
 		n, err := c.Read(buf)
+		st.BToA += int64(n)
 		if n > 0 {
 			f.mu.Lock()
 			f.out.Write(buf[:n]) //nolint:errcheck // stdout failing ends nothing here
@@ -79,9 +87,14 @@ func (f *fanout) serve(c stream.Conn) {
 	// half-closed client cannot be told from a gone one without writing to
 	// it, and keeping gone ones until stdin ends would leak them.)
 	f.mu.Lock()
+	if sent := f.conns[c]; sent != nil {
+		st.AToB = *sent
+	}
 	delete(f.conns, c)
 	f.mu.Unlock()
 	c.Close()
+	st.Elapsed = time.Since(start)
+	return st
 }
 
 // closeAll closes every client.

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/events"
 	"github.com/sockit/sockit/hub"
 	"github.com/sockit/sockit/internal/luaexec"
 	"github.com/sockit/sockit/proxyserver"
@@ -28,8 +29,9 @@ type runner struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	verbose        int
-	voice          voice      // the personality's milestone lines; nil is ncat's (the nc's print nothing else)
-	mu             sync.Mutex // serialises writes to stdout and stderr
+	voice          voice           // the personality's milestone lines; nil is ncat's (the nc's print nothing else)
+	events         events.Observer // --json's; nil when not asked for
+	mu             sync.Mutex      // serialises writes to stdout and stderr
 }
 
 func (r *runner) errorf(format string, a ...any) {
@@ -113,6 +115,11 @@ func (r *runner) run(ctx context.Context, o *ncatOptions) error {
 	if o.asNcat && o.maxConnsSet && o.listen && !o.keep {
 		r.errorf("Warning: Maximum connections ignored, since it does not take effect without -k or --broker.")
 	}
+	evs, err := r.openEvents(o.json)
+	if err != nil {
+		return err
+	}
+	defer evs.Close()
 	if o.zero {
 		if o.listen {
 			return &usageError{msg: "Services designed for LISTENING can't be used with -z", bare: true}
@@ -301,13 +308,25 @@ func (s *session) connect(ctx context.Context) error {
 		dctx, cancel = context.WithTimeout(ctx, s.o.wait)
 		defer cancel()
 	}
+	var uid string
+	proto := strings.ToLower(s.p.proto)
+	if s.r.events != nil {
+		uid = events.NewUID()
+		s.r.emit(events.Event{Kind: events.Connecting, UID: uid, Proto: proto, Remote: s.p.shown})
+	}
 	conn, err := endpoint.Dial(dctx, s.p.spec)
 	if err != nil {
+		s.r.dialFailed(uid, proto, s.p.shown, err)
 		if ctx.Err() != nil {
 			return err
 		}
 		return s.voice().dialFailed(s, err)
 	}
+	f := s.r.newFlow(conn, false)
+	if f != nil {
+		f.base.UID = uid
+	}
+	f.connected(conn)
 	if tc, ok := conn.(*tls.Conn); ok {
 		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
 			s.r.logf("SSL connection to %s; server certificate %s (%s).", endpoint.Addr(conn.RemoteAddr()),
@@ -320,7 +339,7 @@ func (s *session) connect(ctx context.Context) error {
 		}
 	}
 	s.voice().connected(s, conn)
-	return s.serve(ctx, conn, s.stdio())
+	return s.serve(ctx, conn, s.stdio(), f)
 }
 
 // stdio is stdin and stdout as a conn; at -vv its stdin says when it
@@ -334,12 +353,15 @@ func (s *session) stdio() stream.Conn {
 }
 
 // serve runs one conn: with a child for -e/-c, else joined with other.
-func (s *session) serve(ctx context.Context, conn, other stream.Conn) error {
+func (s *session) serve(ctx context.Context, conn, other stream.Conn, f *flow) error {
 	if cmd := s.command(); cmd != nil {
-		return s.runChild(ctx, *cmd, conn)
+		return s.runChild(ctx, *cmd, conn, f)
 	}
 	s.r.logf("EOF policy: %s.", s.eof.describe())
-	st, err := relay.Join(ctx, other, conn, s.relayOptions())
+	opt := s.relayOptions()
+	opt.Progress = f.progress(true)
+	st, err := relay.Join(ctx, other, conn, opt)
+	f.closed(st, true, err)
 	s.voice().summary(s, st)
 	if s.r.voice != nil && ctx.Err() == nil {
 		return nil // the nc personalities end quietly and with 0 when a peer resets or -w's idle time passes
@@ -362,7 +384,7 @@ func (s *session) serve(ctx context.Context, conn, other stream.Conn) error {
 // runChild starts the -e/-c command for conn and waits for it. As in
 // ncat, the child's exit decides, and neither its status nor the copy's
 // error is reported.
-func (s *session) runChild(ctx context.Context, cmd endpoint.Command, conn stream.Conn) error {
+func (s *session) runChild(ctx context.Context, cmd endpoint.Command, conn stream.Conn, f *flow) error {
 	switch {
 	case s.o.luaExec != "":
 		s.r.debugf("Executing as lua script: %s", s.o.luaExec)
@@ -371,25 +393,34 @@ func (s *session) runChild(ctx context.Context, cmd endpoint.Command, conn strea
 	default:
 		s.r.debugf("Executing: %s", strings.Join(cmd.Argv, " "))
 	}
-	_, err := serveChild(ctx, cmd, conn, relay.Options{Idle: s.o.idle})
+	_, err := serveChild(ctx, cmd, conn, relay.Options{Idle: s.o.idle}, f)
 	return err
 }
 
 // serveChild runs cmd for conn: the child gets the socket itself when it
 // can, or is joined with conn through its pipes or terminal. err is a
 // failure to start; joined is the copy's own error, if there was a copy.
-func serveChild(ctx context.Context, cmd endpoint.Command, conn stream.Conn, opt relay.Options) (joined, err error) {
+func serveChild(ctx context.Context, cmd endpoint.Command, conn stream.Conn, opt relay.Options, f *flow) (joined, err error) {
 	child, pipes, err := cmd.Start(ctx, conn)
 	if err != nil {
 		conn.Close()
+		f.emit(events.Error, func(e *events.Event) { e.Reason = err.Error() })
 		return nil, fmt.Errorf("exec: %w", err)
 	}
+	exited := f.child(child)
 	if pipes == nil {
 		conn.Close() // the child holds its own copy of the descriptor
 	} else {
-		_, joined = relay.Join(ctx, conn, pipes, opt)
+		opt.Progress = f.progress(false)
+		var st relay.Stats
+		st, joined = relay.Join(ctx, conn, pipes, opt)
+		f.closed(st, false, joined)
 	}
 	child.Wait() //nolint:errcheck // the child's status is its own business
+	exited()
+	if pipes == nil {
+		f.heldByChild()
+	}
 	return joined, nil
 }
 
@@ -414,6 +445,7 @@ func (s *session) listen(ctx context.Context) error {
 		s.r.logf("SHA-256 fingerprint: %s (clients can trust it with --ssl-pin %s)", fp, fp)
 	}
 	s.voice().listening(s, ln.Addr())
+	s.r.emit(events.Event{Kind: events.Listening, Proto: ln.Addr().Network(), Local: endpoint.Addr(ln.Addr())})
 	if !s.o.keep {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -421,8 +453,10 @@ func (s *session) listen(ctx context.Context) error {
 		}
 		ln.Close()
 		s.logConn(conn)
+		f := s.r.newFlow(conn, true)
+		f.accepted(conn)
 		fd, hasFD := fdOf(conn)
-		err = s.serve(ctx, conn, s.stdio())
+		err = s.serve(ctx, conn, s.stdio(), f)
 		if hasFD && s.command() == nil { // a child's exit is its own line
 			s.r.debugf("Closing fd %d.", fd)
 		}
@@ -465,6 +499,7 @@ func (s *session) guard(ctx context.Context, ln endpoint.Listener) (endpoint.Lis
 	return endpoint.Guard(ln, acc, func(peer net.Addr) {
 		s.r.logf("Connection from %s.", endpoint.Addr(peer))
 		s.r.logf("New connection denied: not allowed")
+		s.r.emit(events.Event{Kind: events.Refused, Proto: peer.Network(), Remote: endpoint.Addr(peer), Verdict: "deny", Reason: "not allowed"})
 	}), nil
 }
 
@@ -549,6 +584,8 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 			default:
 				s.logConn(conn)
 				s.r.logf("New connection denied: connection limit reached (%d)", s.o.maxConns)
+				s.r.emit(events.Event{Kind: events.Refused, Proto: conn.RemoteAddr().Network(), Remote: endpoint.Addr(conn.RemoteAddr()),
+					Verdict: "deny", Reason: fmt.Sprintf("connection limit reached (%d)", s.o.maxConns)})
 				conn.Close()
 				continue
 			}
@@ -569,6 +606,8 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 			continue
 		}
 		s.logConn(conn)
+		f := s.r.newFlow(conn, true)
+		f.accepted(conn)
 		wg.Go(func() {
 			if slots != nil {
 				defer func() { <-slots }()
@@ -582,10 +621,11 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 				return
 			}
 			if cmd != nil {
-				s.runChild(ctx, *cmd, conn) //nolint:errcheck // per-client; logged by the child
+				s.runChild(ctx, *cmd, conn, f) //nolint:errcheck // per-client; logged by the child
 				return
 			}
-			fan.serve(conn)
+			st := fan.serve(conn)
+			f.closed(st, true, nil)
 		})
 	}
 }

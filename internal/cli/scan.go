@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sockit/sockit/events"
 	"github.com/sockit/sockit/scan"
 )
 
@@ -46,6 +47,9 @@ func (r *runner) scan(ctx context.Context, o *ncatOptions) error {
 	proto := "tcp"
 	if o.udp {
 		proto = "udp"
+	}
+	for _, res := range results {
+		r.emit(events.Event{Kind: events.Port, Proto: proto, Remote: host, PortNumber: res.Port, State: res.State.String()})
 	}
 	if sv, ok := r.voice.(scanVoice); ok {
 		if sv.descending() {

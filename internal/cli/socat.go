@@ -18,6 +18,7 @@ import (
 
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/events"
 	"github.com/sockit/sockit/relay"
 	"github.com/sockit/sockit/stream"
 	"github.com/sockit/sockit/tap"
@@ -50,6 +51,7 @@ type relayFlags struct {
 	version        bool
 	help           int // -h 1, -hh 2, -hhh 3
 	explain        bool
+	json           string // --json: "-" for stderr, or a file
 	args           []string
 }
 
@@ -101,6 +103,10 @@ func parseRelay(argv []string) (*relayFlags, error) {
 			o.help = 3
 		case a == "--explain":
 			o.explain = true
+		case a == "--json":
+			o.json = "-"
+		case strings.HasPrefix(a, "--json="):
+			o.json = strings.TrimPrefix(a, "--json=")
 		case strings.Trim(a, "-d") == "" && strings.HasPrefix(a, "-d"):
 			o.debug += len(a) - 1
 		case a == "-D":
@@ -193,6 +199,16 @@ func (r *runner) relay(ctx context.Context, argv []string, socat bool) error {
 		return err
 	}
 	defer log.Close()
+	evs, err := r.openEvents(o.json)
+	if err != nil {
+		return err
+	}
+	defer evs.Close()
+	if r.events != nil {
+		ctx = endpoint.WithRetryFunc(ctx, func(sp address.Spec, attempt int, wait time.Duration, err error) {
+			r.emit(events.Event{Kind: events.Retry, Remote: sp.String(), Attempt: attempt, Reason: err.Error()})
+		})
+	}
 	s := &relaySession{r: r, o: o, socat: socat, log: log}
 	err = s.run(ctx)
 	if err == nil || errors.Is(err, errHelp) || ctx.Err() != nil {
@@ -338,7 +354,7 @@ func (s *relaySession) run(ctx context.Context) error {
 	}
 	if (b.Kind == address.Exec || b.Kind == address.System) && endpoint.On(b, "nofork") && b.Writer == nil {
 		// The child takes the first address's descriptors as they are.
-		joined, err := serveChild(ctx, s.command(b), ca, s.options())
+		joined, err := serveChild(ctx, s.command(b), ca, s.options(), s.r.newFlow(ca, false))
 		if err != nil {
 			return err
 		}
@@ -349,7 +365,16 @@ func (s *relaySession) run(ctx context.Context) error {
 		ca.Close()
 		return err
 	}
-	return s.join(ctx, ca, cb)
+	// The session's flow is the second address's socket when it has one
+	// (STDIO TCP:host), else the first's; sockit originated it.
+	socket, f := cb, (*flow)(nil)
+	if cb.RemoteAddr() == nil {
+		socket = ca
+	}
+	if f = s.r.newFlow(socket, false); f != nil {
+		f.connected(socket)
+	}
+	return s.join(ctx, ca, cb, f, socket == cb)
 }
 
 // taps sets up -v, -x, -r and -R, which see every chunk; the returned
@@ -421,6 +446,7 @@ func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA b
 		return err
 	}
 	s.log.line('N', fmt.Sprintf("listening on %s", endpoint.Addr(ln.Addr())))
+	s.r.emit(events.Event{Kind: events.Listening, Proto: ln.Addr().Network(), Local: endpoint.Addr(ln.Addr())})
 	_, fork := l.Opt("fork")
 	s.forked = fork
 	kids := newChildren(l)
@@ -440,15 +466,17 @@ func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA b
 			return fmt.Errorf("accept: %w", err)
 		}
 		s.log.line('N', fmt.Sprintf("accepting connection from %s on %s", endpoint.Addr(c.RemoteAddr()), endpoint.Addr(c.LocalAddr())))
+		f := s.r.newFlow(c, true)
+		f.accepted(c)
 		if !fork {
 			ln.Close()
-			return s.handle(ctx, c, l, o, listenIsA)
+			return s.handle(ctx, c, l, o, listenIsA, f)
 		}
 		if !kids.acquire(ctx) {
 			c.Close()
 			return nil
 		}
-		kids.run(func() { s.handleLogged(ctx, c, l, o, listenIsA) })
+		kids.run(func() { s.handleLogged(ctx, c, l, o, listenIsA, f) })
 	}
 }
 
@@ -472,7 +500,9 @@ func (s *relaySession) pool(ctx context.Context, d, o address.Spec, dialIsA bool
 			}
 			return err
 		}
-		kids.run(func() { s.handleLogged(ctx, c, d, o, dialIsA) })
+		f := s.r.newFlow(c, false)
+		f.connected(c)
+		kids.run(func() { s.handleLogged(ctx, c, d, o, dialIsA, f) })
 	}
 }
 
@@ -519,8 +549,8 @@ func (k *children) wait() { k.wg.Wait() }
 
 // handleLogged is handle for a forked session: its error is logged, as
 // a socat child's is, and ends nothing else.
-func (s *relaySession) handleLogged(ctx context.Context, c stream.Conn, l, o address.Spec, listenIsA bool) {
-	if err := s.handle(ctx, c, l, o, listenIsA); err != nil && ctx.Err() == nil {
+func (s *relaySession) handleLogged(ctx context.Context, c stream.Conn, l, o address.Spec, listenIsA bool, f *flow) {
+	if err := s.handle(ctx, c, l, o, listenIsA, f); err != nil && ctx.Err() == nil {
 		s.log.line('E', err.Error())
 	}
 }
@@ -528,7 +558,7 @@ func (s *relaySession) handleLogged(ctx context.Context, c stream.Conn, l, o add
 // handle joins an accepted conn with the other address. A command on the
 // other side gets the socket itself when nothing needs to see the bytes.
 // A dual listening address (A!!B) reads the accepted conn and writes B.
-func (s *relaySession) handle(ctx context.Context, c stream.Conn, l, o address.Spec, listenIsA bool) error {
+func (s *relaySession) handle(ctx context.Context, c stream.Conn, l, o address.Spec, listenIsA bool, f *flow) error {
 	if l.Writer != nil {
 		w, err := s.open(ctx, *l.Writer)
 		if err != nil {
@@ -539,7 +569,7 @@ func (s *relaySession) handle(ctx context.Context, c stream.Conn, l, o address.S
 	}
 	if (o.Kind == address.Exec || o.Kind == address.System) && o.Writer == nil && l.Writer == nil &&
 		s.tap == nil && s.o.idle == 0 && !crlf(o) && !s.o.filan {
-		joined, err := serveChild(ctx, s.command(o), c, s.options())
+		joined, err := serveChild(ctx, s.command(o), c, s.options(), f)
 		if err != nil {
 			return err
 		}
@@ -548,12 +578,14 @@ func (s *relaySession) handle(ctx context.Context, c stream.Conn, l, o address.S
 	other, err := s.open(ctx, o)
 	if err != nil {
 		c.Close()
+		f.closed(relay.Stats{}, true, err)
 		return err
 	}
+	f.leg(other)
 	if listenIsA {
-		return s.join(ctx, c, other)
+		return s.join(ctx, c, other, f, false)
 	}
-	return s.join(ctx, other, c)
+	return s.join(ctx, other, c, f, true)
 }
 
 // open opens a non-listening address; a dual one opens both halves.
@@ -609,6 +641,9 @@ func (s *relaySession) open(ctx context.Context, sp address.Spec) (stream.Conn, 
 		c, err = endpoint.OpenWith(ctx, sp, s.command(sp).Open)
 	default:
 		c, err = endpoint.Dial(ctx, sp)
+		if err != nil {
+			s.r.dialFailed("", "", sp.String(), err)
+		}
 	}
 	if err != nil {
 		var pe *fs.PathError
@@ -672,7 +707,8 @@ func (s *relaySession) command(sp address.Spec) endpoint.Command {
 }
 
 // join relays a (the first address) and b (the second).
-func (s *relaySession) join(ctx context.Context, a, b stream.Conn) error {
+// f tells the session's events; its socket is b when socketIsB.
+func (s *relaySession) join(ctx context.Context, a, b stream.Conn, f *flow, socketIsB bool) error {
 	if s.o.filan {
 		s.r.mu.Lock()
 		filan(s.log.w, a, b)
@@ -687,7 +723,10 @@ func (s *relaySession) join(ctx context.Context, a, b stream.Conn) error {
 	}
 	s.log.line('N', "starting data transfer loop")
 	s.log.started()
-	st, err := relay.Join(ctx, a, b, s.options())
+	opt := s.options()
+	opt.Progress = f.progress(socketIsB)
+	st, err := relay.Join(ctx, a, b, opt)
+	f.closed(st, socketIsB, err)
 	s.log.line('N', fmt.Sprintf("transferred %d bytes left to right, %d right to left in %.3f s", st.AToB, st.BToA, st.Elapsed.Seconds()))
 	if errors.Is(err, relay.ErrIdle) {
 		s.log.line('N', "inactivity timeout (-T) expired")
