@@ -28,6 +28,7 @@ func TestImportEdges(t *testing.T) {
 		"hub":               {"address", "endpoint", "relay", "internal/cli"},
 		"internal/luaexec":  {"address", "endpoint", "relay", "stream", "tap", "proxyserver", "internal/cli"},
 		"internal/httpauth": {"address", "endpoint", "relay", "stream", "tap", "proxyserver", "internal/cli"},
+		"capture":           {"address", "endpoint", "relay", "stream", "tap", "hub", "scan", "proxyserver", "events", "internal/cli"},
 		"events":            {"address", "endpoint", "relay", "stream", "tap", "hub", "scan", "proxyserver", "internal/cli"},
 		"":                  {"internal/cli"}, // the library face
 	}
