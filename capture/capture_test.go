@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sockit/sockit/internal/testenv"
 )
 
 // parsed is a block read back.
@@ -157,10 +159,7 @@ func (s *stuckWriter) Write(p []byte) (int, error) {
 // IPv6 and of UDP without a malformed frame or a bad checksum, and
 // follow,tcp,raw gives back exactly the bytes each side sent.
 func TestWiresharkReadsIt(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		t.Skip("tshark not installed")
-	}
+	tshark := testenv.Peer(t, "tshark")
 	file := filepath.Join(t.TempDir(), "c.pcapng")
 	out, err := os.Create(file)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sockit/sockit/internal/testenv"
 )
 
 // The spec's own example (community-id-spec README).
@@ -42,10 +44,7 @@ var communityFlows = []struct {
 // TestCommunityIDMatchesWireshark: Wireshark's own Community ID
 // dissector, run over a capture of each flow, gives the same strings.
 func TestCommunityIDMatchesWireshark(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		t.Skip("tshark not installed")
-	}
+	tshark := testenv.Peer(t, "tshark")
 	var pcap bytes.Buffer
 	pcap.Write(binary.LittleEndian.AppendUint32(nil, 0xa1b2c3d4))
 	pcap.Write([]byte{2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 101, 0, 0, 0}) // LINKTYPE_RAW

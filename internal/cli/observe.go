@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/sockit/sockit/capture"
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/events"
 	"github.com/sockit/sockit/relay"
@@ -55,13 +57,14 @@ type flow struct {
 	r       *runner
 	base    events.Event
 	start   time.Time
-	inbound bool // the remote end originated the session
+	inbound bool    // the remote end originated the session
+	legs    [2]*leg // --capture's two sides, a and b of the join
 }
 
 // newFlow starts the events of a session on c; accepted says the peer
 // connected to us.
 func (r *runner) newFlow(c stream.Conn, accepted bool) *flow {
-	if r.events == nil {
+	if r.events == nil && r.capture == nil {
 		return nil
 	}
 	f := &flow{r: r, start: time.Now(), inbound: accepted}
@@ -127,6 +130,9 @@ func (f *flow) progress(socketIsB bool) func(bool, relay.Step, int64) {
 	}
 	return func(toB bool, step relay.Step, n int64) {
 		d := f.dir(toB, socketIsB)
+		if step == relay.EOF {
+			f.captureEOF(toB)
+		}
 		if step == relay.FirstByte {
 			f.emit(events.FirstByte, func(e *events.Event) { e.Dir = d })
 			return
@@ -140,6 +146,7 @@ func (f *flow) closed(st relay.Stats, socketIsB bool, err error) {
 	if f == nil {
 		return
 	}
+	f.captureEnd(err)
 	f.emit(events.Closed, func(e *events.Event) {
 		e.Duration = time.Since(f.start)
 		if f.dir(true, socketIsB) == events.Orig {
@@ -284,4 +291,186 @@ func (f *flow) leg(c stream.Conn) {
 	}
 	f.r.emit(e)
 	f.tls(c)
+}
+
+// openCapture starts --capture: a pcapng file, or the stream on stdout
+// ("-"), when the session's data goes nowhere (or to -o's file). The
+// file is created mode 0600: it holds every byte of every session.
+func (r *runner) openCapture(dest string) (io.Closer, error) {
+	if dest == "" {
+		return io.NopCloser(nil), nil
+	}
+	var out io.Writer
+	var file *os.File
+	if dest == "-" {
+		out, r.stdout = r.stdout, io.Discard
+	} else {
+		f, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("--capture: %w", err)
+		}
+		out, file = f, f
+	}
+	cw, err := capture.NewWriter(out, "sockit "+Version)
+	if err != nil {
+		if file != nil {
+			file.Close()
+		}
+		return nil, fmt.Errorf("--capture: %w", err)
+	}
+	r.capture = cw
+	r.ifaces = map[string]int{}
+	return closerFunc(func() error {
+		err := cw.Close()
+		if n := cw.Dropped(); n > 0 {
+			r.errorf("--capture: %d frames dropped: the capture could not keep up", n)
+		}
+		if file != nil {
+			if cerr := file.Close(); err == nil {
+				err = cerr
+			}
+		}
+		return err
+	}), nil
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
+
+// iface is the capture interface for one side of the sessions, made the
+// first time a session uses it.
+func (r *runner) iface(name, description string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	key := name + "\x00" + description
+	if id, ok := r.ifaces[key]; ok {
+		return id
+	}
+	id := r.capture.Interface(name, description)
+	r.ifaces[key] = id
+	return id
+}
+
+// leg is one side of a captured session: its synthetic flow, and
+// whether the far end originated it.
+type leg struct {
+	flow        *capture.Flow
+	farIsOrigin bool
+}
+
+// side names one side of a session for the capture's interface: a
+// short name and the endpoint ("TCP-LISTEN:8080", "stdio", "exec cat").
+type side struct{ name, description string }
+
+// capturing records the session joining a and b from now on: f.tap sees
+// the bytes, and progress the FINs. socketIsB says which of the two is
+// the flow's socket, whose originator the flow knows.
+func (f *flow) capturing(a, b stream.Conn, aSide, bSide side, socketIsB bool) {
+	if f == nil || f.r.capture == nil {
+		return
+	}
+	f.r.mu.Lock()
+	f.r.seqno++
+	n := f.r.seqno
+	f.r.mu.Unlock()
+	mk := func(c stream.Conn, sd side, isSocket bool, which int) *leg {
+		inbound := isSocket && f.inbound
+		orig, resp := events.AddrPort(c.LocalAddr()), events.AddrPort(c.RemoteAddr())
+		desc := sd.description
+		if !orig.IsValid() || !resp.IsValid() || orig.Addr().Unmap().Is4() != resp.Addr().Unmap().Is4() {
+			// No IP flow (Unix, stdio, a command): sockit is 127.1.0.1
+			// and the endpoint 127.1.0.2, a port pair per session.
+			port := uint16(40000 + (2*n+which)%20000)
+			orig = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 1, 0, 1}), port)
+			resp = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 1, 0, 2}), port)
+			if ad := describe(c); ad != "" && !strings.Contains(desc, ad) {
+				desc += " (" + ad + ")"
+			}
+		}
+		if inbound {
+			orig, resp = resp, orig
+		}
+		id := f.r.iface(sd.name, desc)
+		l := &leg{farIsOrigin: inbound}
+		at := time.Now() // a connection sockit opened for the session: just now
+		if isSocket {
+			at = f.start
+		}
+		if network(c) == "udp" || network(c) == "unixgram" {
+			l.flow = f.r.capture.UDP(id, orig, resp)
+		} else {
+			l.flow = f.r.capture.TCP(id, orig, resp, at)
+		}
+		return l
+	}
+	f.legs = [2]*leg{mk(a, aSide, !socketIsB, 0), mk(b, bSide, socketIsB, 1)}
+}
+
+// tap is the capture's view of the bytes: a chunk a→b (toB) was sent by
+// a's far end and then by sockit to b's, and the other way round.
+func (f *flow) tap(next func(bool, []byte)) func(bool, []byte) {
+	if f == nil || f.legs[0] == nil {
+		return next
+	}
+	return func(toB bool, p []byte) {
+		now := time.Now()
+		from, to := f.legs[0], f.legs[1]
+		if !toB {
+			from, to = to, from
+		}
+		from.flow.Data(from.farIsOrigin, p, now)
+		to.flow.Data(!to.farIsOrigin, p, now)
+		if next != nil {
+			next(toB, p)
+		}
+	}
+}
+
+// captureEOF records a direction's end: a FIN from the far end that
+// stopped sending, and one from sockit to the other.
+func (f *flow) captureEOF(toB bool) {
+	if f == nil || f.legs[0] == nil {
+		return
+	}
+	now := time.Now()
+	from, to := f.legs[0], f.legs[1]
+	if !toB {
+		from, to = to, from
+	}
+	from.flow.FIN(from.farIsOrigin, now)
+	to.flow.FIN(!to.farIsOrigin, now)
+}
+
+// captureEnd closes the legs of a session that failed: a reset from
+// sockit on each.
+func (f *flow) captureEnd(err error) {
+	if f == nil || f.legs[0] == nil || err == nil {
+		return
+	}
+	now := time.Now()
+	for _, l := range f.legs {
+		l.flow.RST(!l.farIsOrigin, now)
+	}
+}
+
+// network is c's address family name, "" when it has none.
+func network(c stream.Conn) string {
+	if a := c.LocalAddr(); a != nil {
+		return a.Network()
+	}
+	if a := c.RemoteAddr(); a != nil {
+		return a.Network()
+	}
+	return ""
+}
+
+// describe names an endpoint that has no IP address: its Unix path.
+func describe(c stream.Conn) string {
+	for _, a := range []net.Addr{c.LocalAddr(), c.RemoteAddr()} {
+		if a != nil && a.String() != "" && a.String() != "@" {
+			return a.Network() + " " + a.String()
+		}
+	}
+	return ""
 }

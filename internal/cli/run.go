@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/sockit/sockit/capture"
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/events"
 	"github.com/sockit/sockit/hub"
@@ -31,6 +32,9 @@ type runner struct {
 	verbose        int
 	voice          voice           // the personality's milestone lines; nil is ncat's (the nc's print nothing else)
 	events         events.Observer // --json's; nil when not asked for
+	capture        *capture.Writer // --capture's; nil when not asked for
+	ifaces         map[string]int  // --capture's interfaces, by side
+	seqno          int             // sessions captured, for their synthetic ports
 	mu             sync.Mutex      // serialises writes to stdout and stderr
 }
 
@@ -120,6 +124,11 @@ func (r *runner) run(ctx context.Context, o *ncatOptions) error {
 		return err
 	}
 	defer evs.Close()
+	pcap, err := r.openCapture(o.capture)
+	if err != nil {
+		return err
+	}
+	defer pcap.Close()
 	if o.zero {
 		if o.listen {
 			return &usageError{msg: "Services designed for LISTENING can't be used with -z", bare: true}
@@ -359,6 +368,8 @@ func (s *session) serve(ctx context.Context, conn, other stream.Conn, f *flow) e
 	}
 	s.r.logf("EOF policy: %s.", s.eof.describe())
 	opt := s.relayOptions()
+	f.capturing(other, conn, side{"stdio", "stdin and stdout"}, side{"network", s.p.spec.String()}, true)
+	opt.Tap = f.tap(opt.Tap)
 	opt.Progress = f.progress(true)
 	st, err := relay.Join(ctx, other, conn, opt)
 	f.closed(st, true, err)
@@ -411,6 +422,8 @@ func serveChild(ctx context.Context, cmd endpoint.Command, conn stream.Conn, opt
 	if pipes == nil {
 		conn.Close() // the child holds its own copy of the descriptor
 	} else {
+		f.capturing(conn, pipes, side{"network", ""}, side{"exec", strings.Join(cmd.Argv, " ")}, false)
+		opt.Tap = f.tap(opt.Tap)
 		opt.Progress = f.progress(false)
 		var st relay.Stats
 		st, joined = relay.Join(ctx, conn, pipes, opt)

@@ -52,6 +52,7 @@ type relayFlags struct {
 	help           int // -h 1, -hh 2, -hhh 3
 	explain        bool
 	json           string // --json: "-" for stderr, or a file
+	capture        string // --capture: a pcapng file, or "-" for stdout
 	args           []string
 }
 
@@ -107,6 +108,8 @@ func parseRelay(argv []string) (*relayFlags, error) {
 			o.json = "-"
 		case strings.HasPrefix(a, "--json="):
 			o.json = strings.TrimPrefix(a, "--json=")
+		case a == "--capture" || strings.HasPrefix(a, "--capture="):
+			o.capture, err = value(&i, strings.Replace(a, "=", "", 1), "--capture")
 		case strings.Trim(a, "-d") == "" && strings.HasPrefix(a, "-d"):
 			o.debug += len(a) - 1
 		case a == "-D":
@@ -204,6 +207,11 @@ func (r *runner) relay(ctx context.Context, argv []string, socat bool) error {
 		return err
 	}
 	defer evs.Close()
+	pcap, err := r.openCapture(o.capture)
+	if err != nil {
+		return err
+	}
+	defer pcap.Close()
 	if r.events != nil {
 		ctx = endpoint.WithRetryFunc(ctx, func(sp address.Spec, attempt int, wait time.Duration, err error) {
 			r.emit(events.Event{Kind: events.Retry, Remote: sp.String(), Attempt: attempt, Reason: err.Error()})
@@ -724,6 +732,8 @@ func (s *relaySession) join(ctx context.Context, a, b stream.Conn, f *flow, sock
 	s.log.line('N', "starting data transfer loop")
 	s.log.started()
 	opt := s.options()
+	f.capturing(a, b, side{"first", s.specs[0].String()}, side{"second", s.specs[1].String()}, socketIsB)
+	opt.Tap = f.tap(opt.Tap)
 	opt.Progress = f.progress(socketIsB)
 	st, err := relay.Join(ctx, a, b, opt)
 	f.closed(st, socketIsB, err)
