@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -245,4 +246,22 @@ func random(t *testing.T, n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b)
 	return b
+}
+
+// BenchmarkData: what one 32 KiB chunk costs a session (the copy and
+// the queue) and the writer (headers, checksums, the write), to a
+// writer that discards.
+func BenchmarkData(b *testing.B) {
+	w, err := NewWriter(io.Discard, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := w.TCP(w.Interface("a", ""), netip.MustParseAddrPort("127.0.0.1:1"), netip.MustParseAddrPort("127.0.0.1:2"), time.Now())
+	chunk := make([]byte, 32<<10)
+	b.SetBytes(int64(len(chunk)))
+	for b.Loop() {
+		f.Data(true, chunk, time.Now())
+	}
+	w.Close()
+	b.ReportMetric(float64(w.Dropped()), "dropped")
 }

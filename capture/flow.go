@@ -106,84 +106,129 @@ func unmap(a netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
 }
 
-// frame builds one IP packet from side d (0: orig) and queues it.
+// frame builds one IP packet from side d (0: orig) and queues it. The
+// payload is copied now; headers and checksums are built by the
+// writer's goroutine (appendEPB).
 func (f *Flow) frame(d int, flags byte, payload []byte, t time.Time) {
-	src, dst := f.orig, f.resp
+	fr := &frame{id: f.id, t: t, udp: f.udp, src: f.orig, dst: f.resp, seq: f.seq[d], ack: f.seq[1-d], flags: flags}
 	if d == 1 {
-		src, dst = dst, src
+		fr.src, fr.dst = f.resp, f.orig
 	}
-	var l4 []byte
-	proto := byte(17)
-	if f.udp {
-		l4 = make([]byte, 8, 8+len(payload))
-		binary.BigEndian.PutUint16(l4[0:], src.Port())
-		binary.BigEndian.PutUint16(l4[2:], dst.Port())
-		binary.BigEndian.PutUint16(l4[4:], uint16(8+len(payload)))
+	if len(payload) > 0 {
+		fr.payload = append([]byte(nil), payload...)
+	}
+	f.w.packet(fr)
+}
+
+// frame is one synthetic packet waiting to be written.
+type frame struct {
+	id       int
+	t        time.Time
+	udp      bool
+	src, dst netip.AddrPort
+	seq, ack uint32
+	flags    byte
+	payload  []byte
+}
+
+// appendEPB appends the frame as an Enhanced Packet Block: block
+// header, IP and TCP or UDP headers with their checksums, payload.
+func (fr *frame) appendEPB(b []byte) []byte {
+	ipLen, l4Len := 20, 20
+	if !fr.src.Addr().Is4() {
+		ipLen = 40
+	}
+	if fr.udp {
+		l4Len = 8
+	}
+	pktLen := ipLen + l4Len + len(fr.payload)
+	total := 28 + (pktLen+3)&^3 + 4
+	start := len(b)
+	b = append(b, make([]byte, total)...)
+	blk := b[start:]
+	le := binary.LittleEndian
+	le.PutUint32(blk[0:], blockEPB)
+	le.PutUint32(blk[4:], uint32(total))
+	le.PutUint32(blk[8:], uint32(fr.id))
+	ns := uint64(fr.t.UnixNano())
+	le.PutUint32(blk[12:], uint32(ns>>32))
+	le.PutUint32(blk[16:], uint32(ns))
+	le.PutUint32(blk[20:], uint32(pktLen))
+	le.PutUint32(blk[24:], uint32(pktLen))
+	le.PutUint32(blk[total-4:], uint32(total))
+	pkt := blk[28 : 28+pktLen]
+	ip, l4 := pkt[:ipLen], pkt[ipLen:]
+	copy(l4[l4Len:], fr.payload)
+	be := binary.BigEndian
+	proto := byte(6)
+	be.PutUint16(l4[0:], fr.src.Port())
+	be.PutUint16(l4[2:], fr.dst.Port())
+	if fr.udp {
+		proto = 17
+		be.PutUint16(l4[4:], uint16(len(l4)))
 	} else {
-		proto = 6
-		l4 = make([]byte, 20, 20+len(payload))
-		binary.BigEndian.PutUint16(l4[0:], src.Port())
-		binary.BigEndian.PutUint16(l4[2:], dst.Port())
-		binary.BigEndian.PutUint32(l4[4:], f.seq[d])
-		if flags&flagACK != 0 {
-			binary.BigEndian.PutUint32(l4[8:], f.seq[1-d])
+		be.PutUint32(l4[4:], fr.seq)
+		if fr.flags&flagACK != 0 {
+			be.PutUint32(l4[8:], fr.ack)
 		}
 		l4[12] = 5 << 4
-		l4[13] = flags
-		binary.BigEndian.PutUint16(l4[14:], 65535) // window
+		l4[13] = fr.flags
+		be.PutUint16(l4[14:], 65535) // window
 	}
-	l4 = append(l4, payload...)
-	var pkt []byte
-	if src.Addr().Is4() {
-		pkt = make([]byte, 20, 20+len(l4))
-		pkt[0], pkt[8], pkt[9] = 0x45, 64, proto
-		binary.BigEndian.PutUint16(pkt[2:], uint16(20+len(l4)))
-		pkt[6] = 0x40 // don't fragment
-		sa, da := src.Addr().As4(), dst.Addr().As4()
-		copy(pkt[12:], sa[:])
-		copy(pkt[16:], da[:])
-		binary.BigEndian.PutUint16(pkt[10:], ^fold(sum(pkt, 0)))
+	if ipLen == 20 {
+		ip[0], ip[8], ip[9] = 0x45, 64, proto
+		be.PutUint16(ip[2:], uint16(pktLen))
+		ip[6] = 0x40 // don't fragment
+		sa, da := fr.src.Addr().As4(), fr.dst.Addr().As4()
+		copy(ip[12:], sa[:])
+		copy(ip[16:], da[:])
+		be.PutUint16(ip[10:], ^fold(sum(ip, 0)))
 	} else {
-		pkt = make([]byte, 40, 40+len(l4))
-		pkt[0], pkt[6], pkt[7] = 0x60, proto, 64
-		binary.BigEndian.PutUint16(pkt[4:], uint16(len(l4)))
-		sa, da := src.Addr().As16(), dst.Addr().As16()
-		copy(pkt[8:], sa[:])
-		copy(pkt[24:], da[:])
+		ip[0], ip[6], ip[7] = 0x60, proto, 64
+		be.PutUint16(ip[4:], uint16(len(l4)))
+		sa, da := fr.src.Addr().As16(), fr.dst.Addr().As16()
+		copy(ip[8:], sa[:])
+		copy(ip[24:], da[:])
 	}
 	// The transport checksum over the pseudo-header, so that no frame
 	// reads as corrupt.
-	ps := sum(src.Addr().AsSlice(), 0)
-	ps = sum(dst.Addr().AsSlice(), ps)
-	ps += uint32(proto) + uint32(len(l4))
+	ps := sum(fr.src.Addr().AsSlice(), 0)
+	ps = sum(fr.dst.Addr().AsSlice(), ps)
+	ps += uint64(proto) + uint64(len(l4))
 	c := ^fold(sum(l4, ps))
-	if f.udp {
+	if fr.udp {
 		if c == 0 {
 			c = 0xffff
 		}
-		binary.BigEndian.PutUint16(l4[6:], c)
+		be.PutUint16(l4[6:], c)
 	} else {
-		binary.BigEndian.PutUint16(l4[16:], c)
+		be.PutUint16(l4[16:], c)
 	}
-	f.w.packet(f.id, t, append(pkt, l4...))
+	return b
 }
 
-// sum adds b to the ones' complement sum acc, 16 bits at a time.
-func sum(b []byte, acc uint32) uint32 {
+// sum adds b to the ones' complement sum acc, as 16-bit big-endian
+// words, eight bytes at a time.
+func sum(b []byte, acc uint64) uint64 {
+	for len(b) >= 8 {
+		v := binary.BigEndian.Uint64(b)
+		acc += v >> 48
+		acc += (v >> 32) & 0xffff
+		acc += (v >> 16) & 0xffff
+		acc += v & 0xffff
+		b = b[8:]
+	}
 	for len(b) >= 2 {
-		acc += uint32(b[0])<<8 | uint32(b[1])
+		acc += uint64(b[0])<<8 | uint64(b[1])
 		b = b[2:]
-		if acc > 0xffff0000 {
-			acc = acc&0xffff + acc>>16
-		}
 	}
 	if len(b) == 1 {
-		acc += uint32(b[0]) << 8
+		acc += uint64(b[0]) << 8
 	}
 	return acc
 }
 
-func fold(acc uint32) uint16 {
+func fold(acc uint64) uint16 {
 	for acc > 0xffff {
 		acc = acc&0xffff + acc>>16
 	}

@@ -72,9 +72,11 @@ type iface struct {
 	last     atomic.Int64
 }
 
-// record is one block waiting to be written.
+// record is one block waiting to be written: a header block built
+// already, or a frame that the writer's goroutine builds.
 type record struct {
 	block []byte
+	frame *frame
 	size  int64 // what it counts against maxQueuedBytes
 }
 
@@ -101,8 +103,13 @@ func NewWriter(w io.Writer, app string) (*Writer, error) {
 // run writes the queue until Close.
 func (cw *Writer) run(bw *bufio.Writer) {
 	defer close(cw.done)
+	var scratch []byte
 	for r := range cw.queue {
 		cw.queued.Add(-r.size)
+		if r.frame != nil {
+			scratch = r.frame.appendEPB(scratch[:0])
+			r.block = scratch
+		}
 		if cw.err == nil {
 			_, cw.err = bw.Write(r.block)
 		}
@@ -150,24 +157,16 @@ func (cw *Writer) Secrets(keyLog []byte) {
 	cw.enqueue(record{block: dsb}, nil)
 }
 
-// packet queues one frame on interface id at t; it is dropped, and
-// counted, when the queue is full.
-func (cw *Writer) packet(id int, t time.Time, pkt []byte) {
-	epb := block(blockEPB, func(b []byte) []byte {
-		ns := uint64(t.UnixNano())
-		b = binary.LittleEndian.AppendUint32(b, uint32(id))
-		b = binary.LittleEndian.AppendUint32(b, uint32(ns>>32))
-		b = binary.LittleEndian.AppendUint32(b, uint32(ns))
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(pkt)))
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(pkt)))
-		return pad(append(b, pkt...))
-	})
+// packet queues one frame; it is dropped, and counted, when the queue
+// is full.
+func (cw *Writer) packet(fr *frame) {
 	cw.mu.Lock()
-	ifc := cw.ifaces[id]
+	ifc := cw.ifaces[fr.id]
 	cw.mu.Unlock()
-	ifc.first.CompareAndSwap(0, t.UnixNano())
-	ifc.last.Store(t.UnixNano())
-	cw.enqueue(record{block: epb, size: int64(len(epb))}, ifc)
+	ns := fr.t.UnixNano()
+	ifc.first.CompareAndSwap(0, ns)
+	ifc.last.Store(ns)
+	cw.enqueue(record{frame: fr, size: int64(len(fr.payload)) + 100}, ifc)
 }
 
 // enqueue hands r to the writer; a frame (ifc set) is dropped rather

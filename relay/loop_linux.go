@@ -173,6 +173,7 @@ type loopSession struct {
 	ab, ba     flow
 	noShutdown bool
 	results    chan<- result
+	firsts     chan<- bool   // if not nil, told each direction's first byte (toB), once; room for both
 	closed     chan struct{} // closed once the loop has closed a and b
 	ended      bool          // loop goroutine's view: resources released
 }
@@ -180,9 +181,10 @@ type loopSession struct {
 // spliceLoop hands a and b to a loop if both are plain TCP or Unix stream
 // sockets and the platform allows it. On success a and b are closed (their
 // duplicates live on in the loop), each direction's outcome arrives on
-// results as the goroutine path would send it, and stop ends the session
-// and returns once its sockets are closed.
-func spliceLoop(a, b any, noShutdown bool, results chan<- result) (stop func(), ok bool) {
+// results as the goroutine path would send it (after its first byte on
+// firsts, when firsts is set), and stop ends the session and returns
+// once its sockets are closed.
+func spliceLoop(a, b any, noShutdown bool, results chan<- result, firsts chan<- bool) (stop func(), ok bool) {
 	ra, ca := plainSocket(a)
 	rb, cb := plainSocket(b)
 	if ra == nil || rb == nil {
@@ -208,7 +210,7 @@ func spliceLoop(a, b any, noShutdown bool, results chan<- result) (stop func(), 
 	ca.Close()
 	cb.Close()
 	s := &loopSession{
-		l: l, a: fa, b: fb, addrs: [2]net.Conn{ca, cb}, noShutdown: noShutdown, results: results,
+		l: l, a: fa, b: fb, addrs: [2]net.Conn{ca, cb}, noShutdown: noShutdown, results: results, firsts: firsts,
 		closed: make(chan struct{}),
 		ab:     flow{toB: true, src: fa, dst: fb, pipe: [2]int{-1, -1}},
 		ba:     flow{src: fb, dst: fa, pipe: [2]int{-1, -1}},
@@ -473,6 +475,12 @@ func (s *loopSession) pump(f *flow) error {
 			return s.opError(f, "write", f.dst, err)
 		}
 		f.queued -= n
+		if f.n == 0 && n > 0 && s.firsts != nil {
+			select {
+			case s.firsts <- f.toB:
+			default:
+			}
+		}
 		f.n += int64(n)
 	}
 	if f.eof {

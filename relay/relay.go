@@ -80,8 +80,9 @@ type Options struct {
 	// Progress, if set, hears when a direction moves its first byte
 	// (FirstByte) and when it is done (EOF: its source ended, its
 	// destination was shut down, n bytes moved), as events want them.
-	// It keeps the kernel's splice path: Join moves the first chunk each
-	// way itself, and the kernel the rest; it sets the loop engine aside.
+	// It keeps the kernel's paths: the loop engine tells its first bytes
+	// as it moves them; with goroutines, Join moves the first chunk each
+	// way itself, and splice the rest.
 	Progress func(toB bool, step Step, n int64)
 }
 
@@ -124,9 +125,28 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 	done := make(chan result, 2)
 	want := 0
 	end := func() { a.Close(); b.Close() }
-	if opt.Loop && opt.Direction == Both && !slow && !opt.CRLF && opt.Progress == nil {
-		if stop, ok := spliceLoop(a, b, opt.NoShutdown, done); ok {
-			end, want = stop, 2
+	var firsts chan bool // the loop engine's first bytes, for Progress
+	if opt.Progress != nil {
+		firsts = make(chan bool, 2)
+	}
+	looped := false
+	if opt.Loop && opt.Direction == Both && !slow && !opt.CRLF {
+		if stop, ok := spliceLoop(a, b, opt.NoShutdown, done, firsts); ok {
+			end, want, looped = stop, 2, true
+		}
+	}
+	if !looped {
+		firsts = nil
+	}
+	// tellFirsts passes the loop's first bytes on to Progress.
+	tellFirsts := func() {
+		for {
+			select {
+			case toB := <-firsts:
+				opt.Progress(toB, FirstByte, 0)
+			default:
+				return
+			}
 		}
 	}
 	var once sync.Once
@@ -211,8 +231,16 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 	// waiting on a read that closing cannot interrupt (a terminal).
 	for got := 0; got < want && first == nil; {
 		select {
+		case toB := <-firsts:
+			opt.Progress(toB, FirstByte, 0)
 		case r := <-done:
 			got++
+			if looped && opt.Progress != nil {
+				tellFirsts() // sent before the result: never after its EOF
+				if r.err == nil {
+					opt.Progress(r.toB, EOF, r.n)
+				}
+			}
 			if r.toB {
 				st.AToB = r.n
 			} else {
