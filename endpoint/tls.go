@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 
@@ -85,7 +86,11 @@ func dialTLS(ctx context.Context, s address.Spec) (stream.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc := tls.Client(c.(net.Conn), cfg)
+	raw := c.(net.Conn)
+	if obs := tlsObserverOf(ctx); obs != nil {
+		raw, cfg.KeyLogWriter = obs.wire(raw, false), obs.KeyLog
+	}
+	tc := tls.Client(raw, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		c.Close()
 		return nil, err
@@ -121,6 +126,7 @@ func tlsVersions(cfg *tls.Config, s address.Spec) error {
 type TLSListener struct {
 	Listener
 	cfg *tls.Config
+	obs *TLSObserver
 	// Fingerprint is the server certificate's "sha256:<hex>".
 	Fingerprint string
 	// Generated reports an ephemeral self-signed certificate (no cert=).
@@ -133,7 +139,11 @@ func (l *TLSListener) Accept() (stream.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ServerTLSConn{tls.Server(c.(net.Conn), l.cfg)}, nil
+	raw := c.(net.Conn)
+	if l.obs != nil {
+		raw = l.obs.wire(raw, true)
+	}
+	return &ServerTLSConn{tls.Server(raw, l.cfg)}, nil
 }
 
 // ServerTLSConn is an accepted TLS client. Its handshake runs on first
@@ -168,7 +178,11 @@ func listenTLS(ctx context.Context, s address.Spec) (Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TLSListener{Listener: ln, cfg: cfg, Fingerprint: fp, Generated: generated}, nil
+	obs := tlsObserverOf(ctx)
+	if obs != nil {
+		cfg.KeyLogWriter = obs.KeyLog
+	}
+	return &TLSListener{Listener: ln, cfg: cfg, obs: obs, Fingerprint: fp, Generated: generated}, nil
 }
 
 // TLSFingerprint reports the certificate of a TLS listener, looking
@@ -197,4 +211,36 @@ func TLSFingerprint(ln Listener) (fingerprint string, generated, ok bool) {
 		return "", false, false
 	}
 	return t.Fingerprint, t.Generated, true
+}
+
+// TLSObserver watches the TLS connections that Dial and Listen make under
+// a context from WithTLSObserver: for a capture of the records as they
+// cross the wire, and for a key log that decrypts them.
+type TLSObserver struct {
+	// Wire, if set, wraps each TCP connection before TLS runs over it;
+	// server says it was accepted. What it returns carries the records.
+	Wire func(raw net.Conn, server bool) net.Conn
+	// KeyLog, if set, receives the session keys in the NSS key log
+	// format (tls.Config.KeyLogWriter), as SSLKEYLOGFILE does.
+	KeyLog io.Writer
+}
+
+func (o *TLSObserver) wire(c net.Conn, server bool) net.Conn {
+	if o.Wire == nil {
+		return c
+	}
+	return o.Wire(c, server)
+}
+
+type tlsObserverKey struct{}
+
+// WithTLSObserver returns a context under which Dial and Listen tell o
+// of their TLS connections.
+func WithTLSObserver(ctx context.Context, o *TLSObserver) context.Context {
+	return context.WithValue(ctx, tlsObserverKey{}, o)
+}
+
+func tlsObserverOf(ctx context.Context) *TLSObserver {
+	o, _ := ctx.Value(tlsObserverKey{}).(*TLSObserver)
+	return o
 }

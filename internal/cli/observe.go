@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -194,13 +193,35 @@ func (f *flow) accepted(c stream.Conn) {
 	f.tls(c)
 }
 
-// tls tells of c's handshake, if c is TLS.
+// tls tells of c's handshake, if c is TLS, and lets its captured
+// records out after the keys: at once for a client, whose handshake is
+// done; for a server, whose handshake runs on first use, when it is.
 func (f *flow) tls(c stream.Conn) {
-	tc, ok := c.(*tls.Conn)
+	tc, ok := c.(tlsConn)
 	if !ok {
 		return
 	}
-	cs := tc.ConnectionState()
+	wire, _ := tc.NetConn().(*wireConn)
+	if _, server := c.(*endpoint.ServerTLSConn); server {
+		go func() {
+			err := tc.HandshakeContext(context.Background()) // ends when the conn does
+			if wire != nil {
+				wire.release()
+			}
+			if err == nil {
+				f.tlsDone(tc.ConnectionState())
+			}
+		}()
+		return
+	}
+	if wire != nil {
+		wire.release()
+	}
+	f.tlsDone(tc.ConnectionState())
+}
+
+// tlsDone tells of a completed handshake.
+func (f *flow) tlsDone(cs tls.ConnectionState) {
 	f.emit(events.TLS, func(e *events.Event) {
 		e.TLSVersion = tls.VersionName(cs.Version)
 		e.Cipher = tls.CipherSuiteName(cs.CipherSuite)
@@ -378,12 +399,16 @@ func (f *flow) capturing(a, b stream.Conn, aSide, bSide side, socketIsB bool) {
 		inbound := isSocket && f.inbound
 		orig, resp := events.AddrPort(c.LocalAddr()), events.AddrPort(c.RemoteAddr())
 		desc := sd.description
-		if !orig.IsValid() || !resp.IsValid() || orig.Addr().Unmap().Is4() != resp.Addr().Unmap().Is4() {
+		switch {
+		case isTLS(c):
+			// The plaintext of a TLS connection, whose records the
+			// "tls" interface has under the real addresses.
+			desc = "plaintext of TLS " + c.LocalAddr().String() + " ↔ " + c.RemoteAddr().String()
+			orig, resp = synthetic(uint16(40000 + (2*n+which)%20000))
+		case !orig.IsValid() || !resp.IsValid() || orig.Addr().Unmap().Is4() != resp.Addr().Unmap().Is4():
 			// No IP flow (Unix, stdio, a command): sockit is 127.1.0.1
 			// and the endpoint 127.1.0.2, a port pair per session.
-			port := uint16(40000 + (2*n+which)%20000)
-			orig = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 1, 0, 1}), port)
-			resp = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 1, 0, 2}), port)
+			orig, resp = synthetic(uint16(40000 + (2*n+which)%20000))
 			if ad := describe(c); ad != "" && !strings.Contains(desc, ad) {
 				desc += " (" + ad + ")"
 			}

@@ -129,6 +129,11 @@ func (r *runner) run(ctx context.Context, o *ncatOptions) error {
 		return err
 	}
 	defer pcap.Close()
+	ctx, keys, err := r.watchTLS(ctx, o.keylog)
+	if err != nil {
+		return err
+	}
+	defer keys.Close()
 	if o.zero {
 		if o.listen {
 			return &usageError{msg: "Services designed for LISTENING can't be used with -z", bare: true}

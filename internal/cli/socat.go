@@ -53,6 +53,7 @@ type relayFlags struct {
 	explain        bool
 	json           string // --json: "-" for stderr, or a file
 	capture        string // --capture: a pcapng file, or "-" for stdout
+	keylog         string // --keylog: the NSS key log file
 	args           []string
 }
 
@@ -108,6 +109,8 @@ func parseRelay(argv []string) (*relayFlags, error) {
 			o.json = "-"
 		case strings.HasPrefix(a, "--json="):
 			o.json = strings.TrimPrefix(a, "--json=")
+		case a == "--keylog" || strings.HasPrefix(a, "--keylog="):
+			o.keylog, err = value(&i, strings.Replace(a, "=", "", 1), "--keylog")
 		case a == "--capture" || strings.HasPrefix(a, "--capture="):
 			o.capture, err = value(&i, strings.Replace(a, "=", "", 1), "--capture")
 		case strings.Trim(a, "-d") == "" && strings.HasPrefix(a, "-d"):
@@ -212,6 +215,11 @@ func (r *runner) relay(ctx context.Context, argv []string, socat bool) error {
 		return err
 	}
 	defer pcap.Close()
+	ctx, keys, err := r.watchTLS(ctx, o.keylog)
+	if err != nil {
+		return err
+	}
+	defer keys.Close()
 	if r.events != nil {
 		ctx = endpoint.WithRetryFunc(ctx, func(sp address.Spec, attempt int, wait time.Duration, err error) {
 			r.emit(events.Event{Kind: events.Retry, Remote: sp.String(), Attempt: attempt, Reason: err.Error()})
