@@ -56,8 +56,9 @@ type flow struct {
 	r       *runner
 	base    events.Event
 	start   time.Time
-	inbound bool    // the remote end originated the session
-	legs    [2]*leg // --capture's two sides, a and b of the join
+	inbound bool          // the remote end originated the session
+	legs    [2]*leg       // --capture's two sides, a and b of the join
+	tlsWait chan struct{} // closed once a server's handshake has been told
 }
 
 // newFlow starts the events of a session on c; accepted says the peer
@@ -76,11 +77,11 @@ func (r *runner) newFlow(c stream.Conn, accepted bool) *flow {
 func flowOf(c stream.Conn, accepted bool) events.Event {
 	var e events.Event
 	local, remote := c.LocalAddr(), c.RemoteAddr()
-	if local != nil {
-		e.Proto, e.Local = local.Network(), endpoint.Addr(local)
+	if n := netName(local); n != "" {
+		e.Proto, e.Local = n, endpoint.Addr(local)
 	}
-	if remote != nil {
-		e.Proto, e.Remote = remote.Network(), endpoint.Addr(remote)
+	if n := netName(remote); n != "" {
+		e.Proto, e.Remote = n, endpoint.Addr(remote)
 	}
 	l, p := events.AddrPort(local), events.AddrPort(remote)
 	if !l.IsValid() || !p.IsValid() {
@@ -145,6 +146,9 @@ func (f *flow) closed(st relay.Stats, socketIsB bool, err error) {
 	if f == nil {
 		return
 	}
+	if f.tlsWait != nil {
+		<-f.tlsWait // the handshake is told before the close; the conns are closed, so it is over
+	}
 	f.captureEnd(err)
 	f.emit(events.Closed, func(e *events.Event) {
 		e.Duration = time.Since(f.start)
@@ -203,7 +207,10 @@ func (f *flow) tls(c stream.Conn) {
 	}
 	wire, _ := tc.NetConn().(*wireConn)
 	if _, server := c.(*endpoint.ServerTLSConn); server {
+		done := make(chan struct{})
+		f.tlsWait = done
 		go func() {
+			defer close(done)
 			err := tc.HandshakeContext(context.Background()) // ends when the conn does
 			if wire != nil {
 				wire.release()
@@ -271,6 +278,27 @@ func (r *runner) dialFailed(uid, proto, remote string, err error) {
 	r.emit(events.Event{Kind: events.Closed, UID: uid, Proto: proto, Remote: remote, ConnState: state, Reason: err.Error()})
 }
 
+// netName is a's network ("tcp", "unix"), or "" for no address.
+func netName(a net.Addr) string {
+	switch a := a.(type) {
+	case nil:
+		return ""
+	case *net.TCPAddr:
+		if a == nil {
+			return ""
+		}
+	case *net.UDPAddr:
+		if a == nil {
+			return ""
+		}
+	case *net.UnixAddr:
+		if a == nil {
+			return ""
+		}
+	}
+	return a.Network()
+}
+
 // family names an address's family as events do.
 func family(a net.Addr) string {
 	ap := events.AddrPort(a)
@@ -279,7 +307,7 @@ func family(a net.Addr) string {
 		return "ipv4"
 	case ap.IsValid():
 		return "ipv6"
-	case a != nil && strings.HasPrefix(a.Network(), "unix"):
+	case strings.HasPrefix(netName(a), "unix"):
 		return "unix"
 	}
 	return ""
@@ -481,20 +509,17 @@ func (f *flow) captureEnd(err error) {
 
 // network is c's address family name, "" when it has none.
 func network(c stream.Conn) string {
-	if a := c.LocalAddr(); a != nil {
-		return a.Network()
+	if n := netName(c.LocalAddr()); n != "" {
+		return n
 	}
-	if a := c.RemoteAddr(); a != nil {
-		return a.Network()
-	}
-	return ""
+	return netName(c.RemoteAddr())
 }
 
 // describe names an endpoint that has no IP address: its Unix path.
 func describe(c stream.Conn) string {
 	for _, a := range []net.Addr{c.LocalAddr(), c.RemoteAddr()} {
-		if a != nil && a.String() != "" && a.String() != "@" {
-			return a.Network() + " " + a.String()
+		if n := netName(a); n != "" && a.String() != "" && a.String() != "@" {
+			return n + " " + a.String()
 		}
 	}
 	return ""

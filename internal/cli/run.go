@@ -463,7 +463,7 @@ func (s *session) listen(ctx context.Context) error {
 		s.r.logf("SHA-256 fingerprint: %s (clients can trust it with --ssl-pin %s)", fp, fp)
 	}
 	s.voice().listening(s, ln.Addr())
-	s.r.emit(events.Event{Kind: events.Listening, Proto: ln.Addr().Network(), Local: endpoint.Addr(ln.Addr())})
+	s.r.emit(events.Event{Kind: events.Listening, Proto: netName(ln.Addr()), Local: endpoint.Addr(ln.Addr())})
 	if !s.o.keep {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -517,7 +517,7 @@ func (s *session) guard(ctx context.Context, ln endpoint.Listener) (endpoint.Lis
 	return endpoint.Guard(ln, acc, func(peer net.Addr) {
 		s.r.logf("Connection from %s.", endpoint.Addr(peer))
 		s.r.logf("New connection denied: not allowed")
-		s.r.emit(events.Event{Kind: events.Refused, Proto: peer.Network(), Remote: endpoint.Addr(peer), Verdict: "deny", Reason: "not allowed"})
+		s.r.emit(events.Event{Kind: events.Refused, Proto: netName(peer), Remote: endpoint.Addr(peer), Verdict: "deny", Reason: "not allowed"})
 	}), nil
 }
 
@@ -602,7 +602,7 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 			default:
 				s.logConn(conn)
 				s.r.logf("New connection denied: connection limit reached (%d)", s.o.maxConns)
-				s.r.emit(events.Event{Kind: events.Refused, Proto: conn.RemoteAddr().Network(), Remote: endpoint.Addr(conn.RemoteAddr()),
+				s.r.emit(events.Event{Kind: events.Refused, Proto: netName(conn.RemoteAddr()), Remote: endpoint.Addr(conn.RemoteAddr()),
 					Verdict: "deny", Reason: fmt.Sprintf("connection limit reached (%d)", s.o.maxConns)})
 				conn.Close()
 				continue

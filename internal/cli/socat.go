@@ -384,7 +384,7 @@ func (s *relaySession) run(ctx context.Context) error {
 	// The session's flow is the second address's socket when it has one
 	// (STDIO TCP:host), else the first's; sockit originated it.
 	socket, f := cb, (*flow)(nil)
-	if cb.RemoteAddr() == nil {
+	if netName(cb.RemoteAddr()) == "" {
 		socket = ca
 	}
 	if f = s.r.newFlow(socket, false); f != nil {
@@ -462,7 +462,7 @@ func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA b
 		return err
 	}
 	s.log.line('N', fmt.Sprintf("listening on %s", endpoint.Addr(ln.Addr())))
-	s.r.emit(events.Event{Kind: events.Listening, Proto: ln.Addr().Network(), Local: endpoint.Addr(ln.Addr())})
+	s.r.emit(events.Event{Kind: events.Listening, Proto: netName(ln.Addr()), Local: endpoint.Addr(ln.Addr())})
 	_, fork := l.Opt("fork")
 	s.forked = fork
 	kids := newChildren(l)
