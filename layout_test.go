@@ -28,8 +28,9 @@ func TestImportEdges(t *testing.T) {
 		"hub":               {"address", "endpoint", "relay", "internal/cli"},
 		"internal/luaexec":  {"address", "endpoint", "relay", "stream", "tap", "proxyserver", "internal/cli"},
 		"internal/httpauth": {"address", "endpoint", "relay", "stream", "tap", "proxyserver", "internal/cli"},
-		"capture":           {"address", "endpoint", "relay", "stream", "tap", "hub", "scan", "proxyserver", "events", "internal/cli"},
-		"events":            {"address", "endpoint", "relay", "stream", "tap", "hub", "scan", "proxyserver", "internal/cli"},
+		"capture":           {"address", "endpoint", "relay", "stream", "tap", "hub", "scan", "proxyserver", "events", "serve", "internal/cli"},
+		"events":            {"address", "endpoint", "relay", "stream", "tap", "hub", "scan", "proxyserver", "serve", "internal/cli"},
+		"serve":             {"internal/cli"},
 		"":                  {"internal/cli"}, // the library face
 	}
 	checked := 0

@@ -12,13 +12,13 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/sockit/sockit/capture"
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/events"
 	"github.com/sockit/sockit/hub"
 	"github.com/sockit/sockit/internal/luaexec"
 	"github.com/sockit/sockit/proxyserver"
 	"github.com/sockit/sockit/relay"
+	"github.com/sockit/sockit/serve"
 	"github.com/sockit/sockit/stream"
 	"github.com/sockit/sockit/tap"
 	"github.com/sockit/sockit/tlsconf"
@@ -30,12 +30,9 @@ type runner struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	verbose        int
-	voice          voice           // the personality's milestone lines; nil is ncat's (the nc's print nothing else)
-	events         events.Observer // --json's; nil when not asked for
-	capture        *capture.Writer // --capture's; nil when not asked for
-	ifaces         map[string]int  // --capture's interfaces, by side
-	seqno          int             // sessions captured, for their synthetic ports
-	mu             sync.Mutex      // serialises writes to stdout and stderr
+	voice          voice        // the personality's milestone lines; nil is ncat's (the nc's print nothing else)
+	watch          *serve.Watch // --json's and --capture's; nil when not asked for
+	mu             sync.Mutex   // serialises writes to stdout and stderr
 }
 
 func (r *runner) errorf(format string, a ...any) {
@@ -322,25 +319,18 @@ func (s *session) connect(ctx context.Context) error {
 		dctx, cancel = context.WithTimeout(ctx, s.o.wait)
 		defer cancel()
 	}
-	var uid string
 	proto := strings.ToLower(s.p.proto)
-	if s.r.events != nil {
-		uid = events.NewUID()
-		s.r.emit(events.Event{Kind: events.Connecting, UID: uid, Proto: proto, Remote: s.p.shown})
-	}
+	uid := s.r.watch.Connecting(proto, s.p.shown)
 	conn, err := endpoint.Dial(dctx, s.p.spec)
 	if err != nil {
-		s.r.dialFailed(uid, proto, s.p.shown, err)
+		s.r.watch.DialFailed(uid, proto, s.p.shown, err)
 		if ctx.Err() != nil {
 			return err
 		}
 		return s.voice().dialFailed(s, err)
 	}
-	f := s.r.newFlow(conn, false)
-	if f != nil {
-		f.base.UID = uid
-	}
-	f.connected(conn)
+	f := s.r.watch.Session(conn, false, uid)
+	f.Connected(conn)
 	if tc, ok := conn.(*tls.Conn); ok {
 		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
 			s.r.logf("SSL connection to %s; server certificate %s (%s).", endpoint.Addr(conn.RemoteAddr()),
@@ -367,17 +357,17 @@ func (s *session) stdio() stream.Conn {
 }
 
 // serve runs one conn: with a child for -e/-c, else joined with other.
-func (s *session) serve(ctx context.Context, conn, other stream.Conn, f *flow) error {
+func (s *session) serve(ctx context.Context, conn, other stream.Conn, f *serve.Session) error {
 	if cmd := s.command(); cmd != nil {
 		return s.runChild(ctx, *cmd, conn, f)
 	}
 	s.r.logf("EOF policy: %s.", s.eof.describe())
 	opt := s.relayOptions()
-	f.capturing(other, conn, side{"stdio", "stdin and stdout"}, side{"network", s.p.spec.String()}, true)
-	opt.Tap = f.tap(opt.Tap)
-	opt.Progress = f.progress(true)
+	f.Capturing(other, conn, serve.Side{Name: "stdio", Description: "stdin and stdout"}, serve.Side{Name: "network", Description: s.p.spec.String()}, true)
+	opt.Tap = f.Tap(opt.Tap)
+	opt.Progress = f.Progress(true)
 	st, err := relay.Join(ctx, other, conn, opt)
-	f.closed(st, true, err)
+	f.Closed(st, true, err)
 	s.voice().summary(s, st)
 	if s.r.voice != nil && ctx.Err() == nil {
 		return nil // the nc personalities end quietly and with 0 when a peer resets or -w's idle time passes
@@ -400,7 +390,7 @@ func (s *session) serve(ctx context.Context, conn, other stream.Conn, f *flow) e
 // runChild starts the -e/-c command for conn and waits for it. As in
 // ncat, the child's exit decides, and neither its status nor the copy's
 // error is reported.
-func (s *session) runChild(ctx context.Context, cmd endpoint.Command, conn stream.Conn, f *flow) error {
+func (s *session) runChild(ctx context.Context, cmd endpoint.Command, conn stream.Conn, f *serve.Session) error {
 	switch {
 	case s.o.luaExec != "":
 		s.r.debugf("Executing as lua script: %s", s.o.luaExec)
@@ -409,37 +399,8 @@ func (s *session) runChild(ctx context.Context, cmd endpoint.Command, conn strea
 	default:
 		s.r.debugf("Executing: %s", strings.Join(cmd.Argv, " "))
 	}
-	_, err := serveChild(ctx, cmd, conn, relay.Options{Idle: s.o.idle}, f)
+	_, err := serve.Exec(ctx, cmd, conn, relay.Options{Idle: s.o.idle}, f)
 	return err
-}
-
-// serveChild runs cmd for conn: the child gets the socket itself when it
-// can, or is joined with conn through its pipes or terminal. err is a
-// failure to start; joined is the copy's own error, if there was a copy.
-func serveChild(ctx context.Context, cmd endpoint.Command, conn stream.Conn, opt relay.Options, f *flow) (joined, err error) {
-	child, pipes, err := cmd.Start(ctx, conn)
-	if err != nil {
-		conn.Close()
-		f.emit(events.Error, func(e *events.Event) { e.Reason = err.Error() })
-		return nil, fmt.Errorf("exec: %w", err)
-	}
-	exited := f.child(child)
-	if pipes == nil {
-		conn.Close() // the child holds its own copy of the descriptor
-	} else {
-		f.capturing(conn, pipes, side{"network", ""}, side{"exec", strings.Join(cmd.Argv, " ")}, false)
-		opt.Tap = f.tap(opt.Tap)
-		opt.Progress = f.progress(false)
-		var st relay.Stats
-		st, joined = relay.Join(ctx, conn, pipes, opt)
-		f.closed(st, false, joined)
-	}
-	child.Wait() //nolint:errcheck // the child's status is its own business
-	exited()
-	if pipes == nil {
-		f.heldByChild()
-	}
-	return joined, nil
 }
 
 func (s *session) listen(ctx context.Context) error {
@@ -463,7 +424,7 @@ func (s *session) listen(ctx context.Context) error {
 		s.r.logf("SHA-256 fingerprint: %s (clients can trust it with --ssl-pin %s)", fp, fp)
 	}
 	s.voice().listening(s, ln.Addr())
-	s.r.emit(events.Event{Kind: events.Listening, Proto: netName(ln.Addr()), Local: endpoint.Addr(ln.Addr())})
+	s.r.watch.Emit(events.Event{Kind: events.Listening, Proto: serve.NetName(ln.Addr()), Local: endpoint.Addr(ln.Addr())})
 	if !s.o.keep {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -471,8 +432,8 @@ func (s *session) listen(ctx context.Context) error {
 		}
 		ln.Close()
 		s.logConn(conn)
-		f := s.r.newFlow(conn, true)
-		f.accepted(conn)
+		f := s.r.watch.Session(conn, true, "")
+		f.Accepted(conn)
 		fd, hasFD := fdOf(conn)
 		err = s.serve(ctx, conn, s.stdio(), f)
 		if hasFD && s.command() == nil { // a child's exit is its own line
@@ -517,7 +478,7 @@ func (s *session) guard(ctx context.Context, ln endpoint.Listener) (endpoint.Lis
 	return endpoint.Guard(ln, acc, func(peer net.Addr) {
 		s.r.logf("Connection from %s.", endpoint.Addr(peer))
 		s.r.logf("New connection denied: not allowed")
-		s.r.emit(events.Event{Kind: events.Refused, Proto: netName(peer), Remote: endpoint.Addr(peer), Verdict: "deny", Reason: "not allowed"})
+		s.r.watch.Emit(events.Event{Kind: events.Refused, Proto: serve.NetName(peer), Remote: endpoint.Addr(peer), Verdict: "deny", Reason: "not allowed"})
 	}), nil
 }
 
@@ -602,7 +563,7 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 			default:
 				s.logConn(conn)
 				s.r.logf("New connection denied: connection limit reached (%d)", s.o.maxConns)
-				s.r.emit(events.Event{Kind: events.Refused, Proto: netName(conn.RemoteAddr()), Remote: endpoint.Addr(conn.RemoteAddr()),
+				s.r.watch.Emit(events.Event{Kind: events.Refused, Proto: serve.NetName(conn.RemoteAddr()), Remote: endpoint.Addr(conn.RemoteAddr()),
 					Verdict: "deny", Reason: fmt.Sprintf("connection limit reached (%d)", s.o.maxConns)})
 				conn.Close()
 				continue
@@ -624,8 +585,8 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 			continue
 		}
 		s.logConn(conn)
-		f := s.r.newFlow(conn, true)
-		f.accepted(conn)
+		f := s.r.watch.Session(conn, true, "")
+		f.Accepted(conn)
 		wg.Go(func() {
 			if slots != nil {
 				defer func() { <-slots }()
@@ -643,7 +604,7 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 				return
 			}
 			st := fan.serve(conn)
-			f.closed(st, true, nil)
+			f.Closed(st, true, nil)
 		})
 	}
 }

@@ -49,7 +49,7 @@ func (r *runner) scan(ctx context.Context, o *ncatOptions) error {
 		proto = "udp"
 	}
 	for _, res := range results {
-		r.emit(events.Event{Kind: events.Port, Proto: proto, Remote: host, PortNumber: res.Port, State: res.State.String()})
+		r.watch.Emit(events.Event{Kind: events.Port, Proto: proto, Remote: host, PortNumber: res.Port, State: res.State.String()})
 	}
 	if sv, ok := r.voice.(scanVoice); ok {
 		if sv.descending() {

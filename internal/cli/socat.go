@@ -20,6 +20,7 @@ import (
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/events"
 	"github.com/sockit/sockit/relay"
+	"github.com/sockit/sockit/serve"
 	"github.com/sockit/sockit/stream"
 	"github.com/sockit/sockit/tap"
 )
@@ -220,9 +221,9 @@ func (r *runner) relay(ctx context.Context, argv []string, socat bool) error {
 		return err
 	}
 	defer keys.Close()
-	if r.events != nil {
+	if r.watch != nil && r.watch.Events != nil {
 		ctx = endpoint.WithRetryFunc(ctx, func(sp address.Spec, attempt int, wait time.Duration, err error) {
-			r.emit(events.Event{Kind: events.Retry, Remote: sp.String(), Attempt: attempt, Reason: err.Error()})
+			r.watch.Emit(events.Event{Kind: events.Retry, Remote: sp.String(), Attempt: attempt, Reason: err.Error()})
 		})
 	}
 	s := &relaySession{r: r, o: o, socat: socat, log: log}
@@ -370,7 +371,7 @@ func (s *relaySession) run(ctx context.Context) error {
 	}
 	if (b.Kind == address.Exec || b.Kind == address.System) && endpoint.On(b, "nofork") && b.Writer == nil {
 		// The child takes the first address's descriptors as they are.
-		joined, err := serveChild(ctx, s.command(b), ca, s.options(), s.r.newFlow(ca, false))
+		joined, err := serve.Exec(ctx, s.command(b), ca, s.options(), s.r.watch.Session(ca, false, ""))
 		if err != nil {
 			return err
 		}
@@ -383,13 +384,12 @@ func (s *relaySession) run(ctx context.Context) error {
 	}
 	// The session's flow is the second address's socket when it has one
 	// (STDIO TCP:host), else the first's; sockit originated it.
-	socket, f := cb, (*flow)(nil)
-	if netName(cb.RemoteAddr()) == "" {
+	socket := cb
+	if serve.NetName(cb.RemoteAddr()) == "" {
 		socket = ca
 	}
-	if f = s.r.newFlow(socket, false); f != nil {
-		f.connected(socket)
-	}
+	f := s.r.watch.Session(socket, false, "")
+	f.Connected(socket)
 	return s.join(ctx, ca, cb, f, socket == cb)
 }
 
@@ -462,7 +462,7 @@ func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA b
 		return err
 	}
 	s.log.line('N', fmt.Sprintf("listening on %s", endpoint.Addr(ln.Addr())))
-	s.r.emit(events.Event{Kind: events.Listening, Proto: netName(ln.Addr()), Local: endpoint.Addr(ln.Addr())})
+	s.r.watch.Emit(events.Event{Kind: events.Listening, Proto: serve.NetName(ln.Addr()), Local: endpoint.Addr(ln.Addr())})
 	_, fork := l.Opt("fork")
 	s.forked = fork
 	kids := newChildren(l)
@@ -482,8 +482,8 @@ func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA b
 			return fmt.Errorf("accept: %w", err)
 		}
 		s.log.line('N', fmt.Sprintf("accepting connection from %s on %s", endpoint.Addr(c.RemoteAddr()), endpoint.Addr(c.LocalAddr())))
-		f := s.r.newFlow(c, true)
-		f.accepted(c)
+		f := s.r.watch.Session(c, true, "")
+		f.Accepted(c)
 		if !fork {
 			ln.Close()
 			return s.handle(ctx, c, l, o, listenIsA, f)
@@ -516,8 +516,8 @@ func (s *relaySession) pool(ctx context.Context, d, o address.Spec, dialIsA bool
 			}
 			return err
 		}
-		f := s.r.newFlow(c, false)
-		f.connected(c)
+		f := s.r.watch.Session(c, false, "")
+		f.Connected(c)
 		kids.run(func() { s.handleLogged(ctx, c, d, o, dialIsA, f) })
 	}
 }
@@ -565,7 +565,7 @@ func (k *children) wait() { k.wg.Wait() }
 
 // handleLogged is handle for a forked session: its error is logged, as
 // a socat child's is, and ends nothing else.
-func (s *relaySession) handleLogged(ctx context.Context, c stream.Conn, l, o address.Spec, listenIsA bool, f *flow) {
+func (s *relaySession) handleLogged(ctx context.Context, c stream.Conn, l, o address.Spec, listenIsA bool, f *serve.Session) {
 	if err := s.handle(ctx, c, l, o, listenIsA, f); err != nil && ctx.Err() == nil {
 		s.log.line('E', err.Error())
 	}
@@ -574,7 +574,7 @@ func (s *relaySession) handleLogged(ctx context.Context, c stream.Conn, l, o add
 // handle joins an accepted conn with the other address. A command on the
 // other side gets the socket itself when nothing needs to see the bytes.
 // A dual listening address (A!!B) reads the accepted conn and writes B.
-func (s *relaySession) handle(ctx context.Context, c stream.Conn, l, o address.Spec, listenIsA bool, f *flow) error {
+func (s *relaySession) handle(ctx context.Context, c stream.Conn, l, o address.Spec, listenIsA bool, f *serve.Session) error {
 	if l.Writer != nil {
 		w, err := s.open(ctx, *l.Writer)
 		if err != nil {
@@ -585,7 +585,7 @@ func (s *relaySession) handle(ctx context.Context, c stream.Conn, l, o address.S
 	}
 	if (o.Kind == address.Exec || o.Kind == address.System) && o.Writer == nil && l.Writer == nil &&
 		s.tap == nil && s.o.idle == 0 && !crlf(o) && !s.o.filan {
-		joined, err := serveChild(ctx, s.command(o), c, s.options(), f)
+		joined, err := serve.Exec(ctx, s.command(o), c, s.options(), f)
 		if err != nil {
 			return err
 		}
@@ -594,10 +594,10 @@ func (s *relaySession) handle(ctx context.Context, c stream.Conn, l, o address.S
 	other, err := s.open(ctx, o)
 	if err != nil {
 		c.Close()
-		f.closed(relay.Stats{}, true, err)
+		f.Closed(relay.Stats{}, true, err)
 		return err
 	}
-	f.leg(other)
+	f.Leg(other)
 	if listenIsA {
 		return s.join(ctx, c, other, f, false)
 	}
@@ -658,7 +658,7 @@ func (s *relaySession) open(ctx context.Context, sp address.Spec) (stream.Conn, 
 	default:
 		c, err = endpoint.Dial(ctx, sp)
 		if err != nil {
-			s.r.dialFailed("", "", sp.String(), err)
+			s.r.watch.DialFailed("", "", sp.String(), err)
 		}
 	}
 	if err != nil {
@@ -724,7 +724,7 @@ func (s *relaySession) command(sp address.Spec) endpoint.Command {
 
 // join relays a (the first address) and b (the second).
 // f tells the session's events; its socket is b when socketIsB.
-func (s *relaySession) join(ctx context.Context, a, b stream.Conn, f *flow, socketIsB bool) error {
+func (s *relaySession) join(ctx context.Context, a, b stream.Conn, f *serve.Session, socketIsB bool) error {
 	if s.o.filan {
 		s.r.mu.Lock()
 		filan(s.log.w, a, b)
@@ -740,11 +740,11 @@ func (s *relaySession) join(ctx context.Context, a, b stream.Conn, f *flow, sock
 	s.log.line('N', "starting data transfer loop")
 	s.log.started()
 	opt := s.options()
-	f.capturing(a, b, side{"first", s.specs[0].String()}, side{"second", s.specs[1].String()}, socketIsB)
-	opt.Tap = f.tap(opt.Tap)
-	opt.Progress = f.progress(socketIsB)
+	f.Capturing(a, b, serve.Side{Name: "first", Description: s.specs[0].String()}, serve.Side{Name: "second", Description: s.specs[1].String()}, socketIsB)
+	opt.Tap = f.Tap(opt.Tap)
+	opt.Progress = f.Progress(socketIsB)
 	st, err := relay.Join(ctx, a, b, opt)
-	f.closed(st, socketIsB, err)
+	f.Closed(st, socketIsB, err)
 	s.log.line('N', fmt.Sprintf("transferred %d bytes left to right, %d right to left in %.3f s", st.AToB, st.BToA, st.Elapsed.Seconds()))
 	if errors.Is(err, relay.ErrIdle) {
 		s.log.line('N', "inactivity timeout (-T) expired")
