@@ -54,6 +54,14 @@ func (w *Watch) Emit(e events.Event) {
 	w.Events.Observe(e)
 }
 
+// Listening tells of a listener bound at a.
+func (w *Watch) Listening(a net.Addr) {
+	if w == nil || w.Events == nil {
+		return
+	}
+	w.Emit(events.Event{Kind: events.Listening, Proto: NetName(a), Local: endpoint.Addr(a)})
+}
+
 // Connecting tells of a dial about to start and returns the uid its
 // session will have ("" when nothing watches).
 func (w *Watch) Connecting(proto, remote string) string {

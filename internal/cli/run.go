@@ -424,7 +424,7 @@ func (s *session) listen(ctx context.Context) error {
 		s.r.logf("SHA-256 fingerprint: %s (clients can trust it with --ssl-pin %s)", fp, fp)
 	}
 	s.voice().listening(s, ln.Addr())
-	s.r.watch.Emit(events.Event{Kind: events.Listening, Proto: serve.NetName(ln.Addr()), Local: endpoint.Addr(ln.Addr())})
+	s.r.watch.Listening(ln.Addr())
 	if !s.o.keep {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -548,7 +548,7 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 		defer fan.closeAll()
 	}
 	for {
-		conn, err := accept(ctx, ln, func(err error) {
+		conn, err := serve.Accept(ctx, ln, func(err error) {
 			s.r.logf("accept: %v; waiting for a client to leave", err)
 		})
 		if err != nil {

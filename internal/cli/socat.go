@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"net"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -188,7 +187,6 @@ type relaySession struct {
 	specs    [2]address.Spec
 	log      *relayLog
 	tap      func(toB bool, p []byte)
-	forked   bool // fork: every session gets its own copies of stdin and stdout
 }
 
 // errReported is an error the relay has already logged in its own shape.
@@ -348,49 +346,29 @@ func (s *relaySession) run(ctx context.Context) error {
 	s.specs = specs
 	a, b := specs[0], specs[1]
 	s.datagram = datagramKind(a.Kind) || datagramKind(b.Kind)
-	switch {
-	case listens(a.Kind):
-		return s.serve(ctx, a, b, true)
-	case listens(b.Kind):
-		return s.serve(ctx, b, a, false)
-	case endpoint.On(a, "fork"):
-		return s.pool(ctx, a, b, true)
-	case endpoint.On(b, "fork"):
-		return s.pool(ctx, b, a, false)
+	rl := &serve.Relay{A: a, B: b, Options: s.options(), Open: s.open, Command: s.command, Watch: r.watch, Pipes: o.filan,
+		Log: func(level byte, msg string) {
+			s.log.line(level, msg)
+			if msg == serve.TransferStarting {
+				s.log.started() // -lm: syslog from now on
+			}
+		},
 	}
-	// -u and -U open each side for its one direction, as socat does.
-	switch {
-	case o.toB:
-		a, b = endpoint.ForReading(a), endpoint.ForWriting(b)
-	case o.toA:
-		a, b = endpoint.ForWriting(a), endpoint.ForReading(b)
-	}
-	ca, err := s.open(ctx, a)
-	if err != nil {
-		return err
-	}
-	if (b.Kind == address.Exec || b.Kind == address.System) && endpoint.On(b, "nofork") && b.Writer == nil {
-		// The child takes the first address's descriptors as they are.
-		joined, err := serve.Exec(ctx, s.command(b), ca, s.options(), s.r.watch.Session(ca, false, ""))
-		if err != nil {
-			return err
+	if o.filan {
+		rl.Joining = func(a, b stream.Conn) {
+			s.r.mu.Lock()
+			filan(s.log.w, a, b)
+			s.r.mu.Unlock()
 		}
-		return joined
 	}
-	cb, err := s.open(ctx, b)
-	if err != nil {
-		ca.Close()
-		return err
+	err = rl.Run(ctx)
+	if le := (*serve.ListenError)(nil); errors.As(err, &le) {
+		if s.socat {
+			return le.Err // socatErrorText words it
+		}
+		return fmt.Errorf("listen %s: %w", le.Spec, unwrapOp(le.Err))
 	}
-	// The session's flow is the second address's socket when it has one
-	// (STDIO TCP:host), else the first's; sockit originated it.
-	socket := cb
-	if serve.NetName(cb.RemoteAddr()) == "" {
-		socket = ca
-	}
-	f := s.r.watch.Session(socket, false, "")
-	f.Connected(socket)
-	return s.join(ctx, ca, cb, f, socket == cb)
+	return err
 }
 
 // taps sets up -v, -x, -r and -R, which see every chunk; the returned
@@ -444,176 +422,16 @@ func (c closers) Close() error {
 	return nil
 }
 
-// serve listens on l and joins every accepted conn with a fresh o: one
-// conn, or with fork one goroutine per conn (max-children at once; more
-// wait, as socat's parent waits).
-func (s *relaySession) serve(ctx context.Context, l, o address.Spec, listenIsA bool) error {
-	ln, err := endpoint.Listen(ctx, l)
-	if err != nil {
-		if s.socat {
-			return err // socatErrorText words it
-		}
-		return fmt.Errorf("listen %s: %w", l, unwrapOp(err))
-	}
-	defer ln.Close()
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	if err := endpoint.DropPrivileges(l, endpoint.PhaseOpened); err != nil {
-		return err
-	}
-	s.log.line('N', fmt.Sprintf("listening on %s", endpoint.Addr(ln.Addr())))
-	s.r.watch.Emit(events.Event{Kind: events.Listening, Proto: serve.NetName(ln.Addr()), Local: endpoint.Addr(ln.Addr())})
-	_, fork := l.Opt("fork")
-	s.forked = fork
-	kids := newChildren(l)
-	defer kids.wait()
-	for {
-		c, err := accept(ctx, ln, func(err error) {
-			s.log.line('W', fmt.Sprintf("accept: %v; waiting for a session to end", err))
-		})
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			if errors.Is(err, endpoint.ErrAcceptTimeout) {
-				s.log.line('N', err.Error())
-				return nil // socat 1.7.4 ends with status 0
-			}
-			return fmt.Errorf("accept: %w", err)
-		}
-		s.log.line('N', fmt.Sprintf("accepting connection from %s on %s", endpoint.Addr(c.RemoteAddr()), endpoint.Addr(c.LocalAddr())))
-		f := s.r.watch.Session(c, true, "")
-		f.Accepted(c)
-		if !fork {
-			ln.Close()
-			return s.handle(ctx, c, l, o, listenIsA, f)
-		}
-		if !kids.acquire(ctx) {
-			c.Close()
-			return nil
-		}
-		kids.run(func() { s.handleLogged(ctx, c, l, o, listenIsA, f) })
-	}
-}
-
-// pool is fork on a connecting address: socat's parent connects in a
-// loop, handing each connection to a child joined with a fresh other
-// address, max-children at once (more wait for one to end). The first
-// connect that fails (after retry, if asked) ends the loop; the
-// sessions already running go on to their end.
-func (s *relaySession) pool(ctx context.Context, d, o address.Spec, dialIsA bool) error {
-	s.forked = true
-	kids := newChildren(d)
-	defer kids.wait()
-	for {
-		if !kids.acquire(ctx) {
-			return nil
-		}
-		c, err := s.open(ctx, d)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
-		f := s.r.watch.Session(c, false, "")
-		f.Connected(c)
-		kids.run(func() { s.handleLogged(ctx, c, d, o, dialIsA, f) })
-	}
-}
-
-// children runs fork's sessions, at most max-children at once.
-type children struct {
-	slots chan struct{} // nil: no limit
-	wg    sync.WaitGroup
-}
-
-func newChildren(sp address.Spec) *children {
-	k := &children{}
-	if v, ok := sp.Opt("max-children"); ok {
-		if n, _ := strconv.Atoi(v); n > 0 { // validated by address.Parse
-			k.slots = make(chan struct{}, n)
-		}
-	}
-	return k
-}
-
-// acquire waits for a free slot; false when ctx ends first.
-func (k *children) acquire(ctx context.Context) bool {
-	if k.slots == nil {
-		return true
-	}
-	select {
-	case k.slots <- struct{}{}:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// run runs one session in its slot.
-func (k *children) run(session func()) {
-	k.wg.Go(func() {
-		if k.slots != nil {
-			defer func() { <-k.slots }()
-		}
-		session()
-	})
-}
-
-func (k *children) wait() { k.wg.Wait() }
-
-// handleLogged is handle for a forked session: its error is logged, as
-// a socat child's is, and ends nothing else.
-func (s *relaySession) handleLogged(ctx context.Context, c stream.Conn, l, o address.Spec, listenIsA bool, f *serve.Session) {
-	if err := s.handle(ctx, c, l, o, listenIsA, f); err != nil && ctx.Err() == nil {
-		s.log.line('E', err.Error())
-	}
-}
-
-// handle joins an accepted conn with the other address. A command on the
-// other side gets the socket itself when nothing needs to see the bytes.
-// A dual listening address (A!!B) reads the accepted conn and writes B.
-func (s *relaySession) handle(ctx context.Context, c stream.Conn, l, o address.Spec, listenIsA bool, f *serve.Session) error {
-	if l.Writer != nil {
-		w, err := s.open(ctx, *l.Writer)
-		if err != nil {
-			c.Close()
-			return err
-		}
-		c = &stream.Dual{R: c, W: w}
-	}
-	if (o.Kind == address.Exec || o.Kind == address.System) && o.Writer == nil && l.Writer == nil &&
-		s.tap == nil && s.o.idle == 0 && !crlf(o) && !s.o.filan {
-		joined, err := serve.Exec(ctx, s.command(o), c, s.options(), f)
-		if err != nil {
-			return err
-		}
-		return joined
-	}
-	other, err := s.open(ctx, o)
-	if err != nil {
-		c.Close()
-		f.Closed(relay.Stats{}, true, err)
-		return err
-	}
-	f.Leg(other)
-	if listenIsA {
-		return s.join(ctx, c, other, f, false)
-	}
-	return s.join(ctx, other, c, f, true)
-}
-
 // open opens a non-listening address; a dual one opens both halves.
-func (s *relaySession) open(ctx context.Context, sp address.Spec) (stream.Conn, error) {
+func (s *relaySession) open(ctx context.Context, sp address.Spec, forked bool) (stream.Conn, error) {
 	if sp.Writer != nil {
 		w := *sp.Writer
 		sp.Writer = nil
-		rc, err := s.open(ctx, endpoint.ForReading(sp))
+		rc, err := s.open(ctx, endpoint.ForReading(sp), forked)
 		if err != nil {
 			return nil, err
 		}
-		wc, err := s.open(ctx, endpoint.ForWriting(w))
+		wc, err := s.open(ctx, endpoint.ForWriting(w), forked)
 		if err != nil {
 			rc.Close()
 			return nil, err
@@ -628,7 +446,7 @@ func (s *relaySession) open(ctx context.Context, sp address.Spec) (stream.Conn, 
 			// Terminal options act on the descriptor socat would use: 0,
 			// or 1 and 2 for STDOUT and STDERR.
 			stdin, stdout, stderr := s.r.stdin, s.r.stdout, s.r.stderr
-			if s.forked {
+			if forked {
 				stdin, stdout, stderr = endpoint.Dup(stdin), endpoint.Dup(stdout), endpoint.Dup(stderr)
 			}
 			var tty any = stdin
@@ -722,37 +540,6 @@ func (s *relaySession) command(sp address.Spec) endpoint.Command {
 	return cmd
 }
 
-// join relays a (the first address) and b (the second).
-// f tells the session's events; its socket is b when socketIsB.
-func (s *relaySession) join(ctx context.Context, a, b stream.Conn, f *serve.Session, socketIsB bool) error {
-	if s.o.filan {
-		s.r.mu.Lock()
-		filan(s.log.w, a, b)
-		s.r.mu.Unlock()
-	}
-	for _, sp := range s.specs {
-		if err := endpoint.DropPrivileges(sp, endpoint.PhaseDelayed); err != nil {
-			a.Close()
-			b.Close()
-			return err
-		}
-	}
-	s.log.line('N', "starting data transfer loop")
-	s.log.started()
-	opt := s.options()
-	f.Capturing(a, b, serve.Side{Name: "first", Description: s.specs[0].String()}, serve.Side{Name: "second", Description: s.specs[1].String()}, socketIsB)
-	opt.Tap = f.Tap(opt.Tap)
-	opt.Progress = f.Progress(socketIsB)
-	st, err := relay.Join(ctx, a, b, opt)
-	f.Closed(st, socketIsB, err)
-	s.log.line('N', fmt.Sprintf("transferred %d bytes left to right, %d right to left in %.3f s", st.AToB, st.BToA, st.Elapsed.Seconds()))
-	if errors.Is(err, relay.ErrIdle) {
-		s.log.line('N', "inactivity timeout (-T) expired")
-		return nil // socat ends quietly and exits 0
-	}
-	return err
-}
-
 func (s *relaySession) options() relay.Options {
 	// sockit relay is a process of its own: the loop engine may hold a P.
 	opt := relay.Options{Idle: s.o.idle, Tap: s.tap, Linger: s.o.linger, Loop: true}
@@ -780,15 +567,6 @@ func socatParseError(err error) error {
 	return err
 }
 
-func listens(k address.Kind) bool {
-	switch k {
-	case address.TCPListen, address.UDPListen, address.UDPRecvfrom, address.UnixListen, address.UnixRecvfrom,
-		address.OpenSSLListen, address.IPRecvfrom, address.SocketListen, address.VsockListen:
-		return true
-	}
-	return false
-}
-
 func ipKind(k address.Kind) bool {
 	switch k {
 	case address.TCP, address.TCPListen, address.UDP, address.UDPListen, address.UDPSendto, address.UDPRecvfrom,
@@ -805,17 +583,6 @@ func datagramKind(k address.Kind) bool {
 		address.UDPRecv, address.UDPDatagram, address.UnixRecv, address.IPSendto, address.IPRecvfrom, address.IPRecv,
 		address.IPDatagram, address.SocketSendto, address.SocketRecvfrom, address.SocketRecv, address.SocketDatagram:
 		return true
-	}
-	return false
-}
-
-// crlf reports whether sp converts line ends (crlf or cr), which only a
-// relay in user space can do.
-func crlf(sp address.Spec) bool {
-	for _, n := range []string{"crlf", "cr"} {
-		if v, ok := sp.Opt(n); ok && v != "0" {
-			return true
-		}
 	}
 	return false
 }

@@ -1,4 +1,4 @@
-package cli
+package serve
 
 import (
 	"context"
@@ -10,11 +10,11 @@ import (
 	"github.com/sockit/sockit/stream"
 )
 
-// accept waits for the next connection on ln. When the process is out of
+// Accept waits for the next connection on ln. When the process is out of
 // descriptors, the connection waits in the kernel's accept queue until a
 // session ends, so accept backs off (5 ms doubling to 1 s) rather than
 // spin or give up, and calls full once per shortage with the error.
-func accept(ctx context.Context, ln endpoint.Listener, full func(error)) (stream.Conn, error) {
+func Accept(ctx context.Context, ln endpoint.Listener, full func(error)) (stream.Conn, error) {
 	var wait time.Duration
 	for {
 		c, err := ln.Accept()

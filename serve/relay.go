@@ -1,0 +1,358 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+
+	"github.com/sockit/sockit/address"
+	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/relay"
+	"github.com/sockit/sockit/stream"
+)
+
+// Relay joins two addresses as socat does, and `sockit relay`. When one
+// of them listens, each connection it accepts is joined with a fresh
+// open of the other: the first only, or with fork every one, at most
+// max-children at once (the next waits for one to end). When one
+// connects with fork, it connects in a loop, each connection joined
+// likewise. Otherwise both are opened and joined once.
+type Relay struct {
+	A, B address.Spec
+	// Options shape each session's copy; Direction AToB or BToA also
+	// opens each address for its one direction (socat's -u and -U).
+	Options relay.Options
+	// Open opens a non-listening address for a session; forked says
+	// each session needs its own copies of the process's stdio. Nil
+	// opens dual addresses half by half and everything else with
+	// endpoint.Dial.
+	Open func(ctx context.Context, sp address.Spec, forked bool) (stream.Conn, error)
+	// Command is how an EXEC or SYSTEM address runs for a session's
+	// connection; nil is endpoint.CommandFor.
+	Command func(sp address.Spec) endpoint.Command
+	// Log, if set, hears the notices socat's -d -d prints: level 'N',
+	// 'W' or 'E', and the line.
+	Log func(level byte, msg string)
+	// Joining, if set, runs as each session's copy starts, with its two
+	// conns (socat's -D describes them).
+	Joining func(a, b stream.Conn)
+	// Pipes joins a command through pipes even when it could take the
+	// accepted socket itself (Joining wants to see both conns).
+	Pipes bool
+	// Watch tells each session's events and capture; nil tells nothing.
+	Watch *Watch
+}
+
+// TransferStarting is the notice Log hears as each session's copy
+// starts (socat's -lm logs to syslog from then on).
+const TransferStarting = "starting data transfer loop"
+
+// ListenError is a listening address that could not listen.
+type ListenError struct {
+	Spec address.Spec
+	Err  error
+}
+
+func (e *ListenError) Error() string { return fmt.Sprintf("listen %s: %v", e.Spec, e.Err) }
+
+// Unwrap returns the listen's error.
+func (e *ListenError) Unwrap() error { return e.Err }
+
+// Run runs the relay until its sessions are done, or ctx ends.
+func (rl *Relay) Run(ctx context.Context) error {
+	a, b := rl.A, rl.B
+	switch {
+	case Listens(a.Kind):
+		return rl.serve(ctx, a, b, true)
+	case Listens(b.Kind):
+		return rl.serve(ctx, b, a, false)
+	case endpoint.On(a, "fork"):
+		return rl.pool(ctx, a, b, true)
+	case endpoint.On(b, "fork"):
+		return rl.pool(ctx, b, a, false)
+	}
+	switch rl.Options.Direction {
+	case relay.AToB:
+		a, b = endpoint.ForReading(a), endpoint.ForWriting(b)
+	case relay.BToA:
+		a, b = endpoint.ForWriting(a), endpoint.ForReading(b)
+	}
+	ca, err := rl.open(ctx, a, false)
+	if err != nil {
+		return err
+	}
+	if isCommand(b) && endpoint.On(b, "nofork") && b.Writer == nil {
+		// The child takes the first address's descriptors as they are.
+		joined, err := Exec(ctx, rl.command(b), ca, rl.Options, rl.Watch.Session(ca, false, ""))
+		if err != nil {
+			return err
+		}
+		return joined
+	}
+	cb, err := rl.open(ctx, b, false)
+	if err != nil {
+		ca.Close()
+		return err
+	}
+	// The session's flow is the second address's socket when it has one
+	// (STDIO TCP:host), else the first's; sockit originated it.
+	socket := cb
+	if NetName(cb.RemoteAddr()) == "" {
+		socket = ca
+	}
+	f := rl.Watch.Session(socket, false, "")
+	f.Connected(socket)
+	return rl.join(ctx, ca, cb, f, socket == cb)
+}
+
+func (rl *Relay) log(level byte, msg string) {
+	if rl.Log != nil {
+		rl.Log(level, msg)
+	}
+}
+
+func (rl *Relay) open(ctx context.Context, sp address.Spec, forked bool) (stream.Conn, error) {
+	if rl.Open != nil {
+		return rl.Open(ctx, sp, forked)
+	}
+	if sp.Writer != nil {
+		w := *sp.Writer
+		sp.Writer = nil
+		r, err := rl.open(ctx, endpoint.ForReading(sp), forked)
+		if err != nil {
+			return nil, err
+		}
+		wc, err := rl.open(ctx, endpoint.ForWriting(w), forked)
+		if err != nil {
+			r.Close()
+			return nil, err
+		}
+		return &stream.Dual{R: r, W: wc}, nil
+	}
+	c, err := endpoint.Dial(ctx, sp)
+	if err != nil {
+		rl.Watch.DialFailed("", "", sp.String(), err)
+		return nil, err
+	}
+	if err := endpoint.DropPrivileges(sp, endpoint.PhaseOpened); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (rl *Relay) command(sp address.Spec) endpoint.Command {
+	if rl.Command != nil {
+		return rl.Command(sp)
+	}
+	return endpoint.CommandFor(sp)
+}
+
+// serve listens on l and joins every accepted conn with a fresh o: one
+// conn, or with fork one goroutine per conn (max-children at once; more
+// wait, as socat's parent waits).
+func (rl *Relay) serve(ctx context.Context, l, o address.Spec, listenIsA bool) error {
+	ln, err := endpoint.Listen(ctx, l)
+	if err != nil {
+		return &ListenError{Spec: l, Err: err}
+	}
+	defer ln.Close()
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	if err := endpoint.DropPrivileges(l, endpoint.PhaseOpened); err != nil {
+		return err
+	}
+	rl.log('N', fmt.Sprintf("listening on %s", endpoint.Addr(ln.Addr())))
+	rl.Watch.Listening(ln.Addr())
+	_, fork := l.Opt("fork")
+	kids := newChildren(l)
+	defer kids.wait()
+	for {
+		c, err := Accept(ctx, ln, func(err error) {
+			rl.log('W', fmt.Sprintf("accept: %v; waiting for a session to end", err))
+		})
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			if errors.Is(err, endpoint.ErrAcceptTimeout) {
+				rl.log('N', err.Error())
+				return nil // socat 1.7.4 ends with status 0
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		rl.log('N', fmt.Sprintf("accepting connection from %s on %s", endpoint.Addr(c.RemoteAddr()), endpoint.Addr(c.LocalAddr())))
+		f := rl.Watch.Session(c, true, "")
+		f.Accepted(c)
+		if !fork {
+			ln.Close()
+			return rl.handle(ctx, c, l, o, listenIsA, fork, f)
+		}
+		if !kids.acquire(ctx) {
+			c.Close()
+			return nil
+		}
+		kids.run(func() { rl.handleLogged(ctx, c, l, o, listenIsA, fork, f) })
+	}
+}
+
+// pool is fork on a connecting address: socat's parent connects in a
+// loop, handing each connection to a child joined with a fresh other
+// address, max-children at once (more wait for one to end). The first
+// connect that fails (after retry, if asked) ends the loop; the
+// sessions already running go on to their end.
+func (rl *Relay) pool(ctx context.Context, d, o address.Spec, dialIsA bool) error {
+	kids := newChildren(d)
+	defer kids.wait()
+	for {
+		if !kids.acquire(ctx) {
+			return nil
+		}
+		c, err := rl.open(ctx, d, true)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		f := rl.Watch.Session(c, false, "")
+		f.Connected(c)
+		kids.run(func() { rl.handleLogged(ctx, c, d, o, dialIsA, true, f) })
+	}
+}
+
+// children runs fork's sessions, at most max-children at once.
+type children struct {
+	slots chan struct{} // nil: no limit
+	wg    sync.WaitGroup
+}
+
+func newChildren(sp address.Spec) *children {
+	k := &children{}
+	if v, ok := sp.Opt("max-children"); ok {
+		if n, _ := strconv.Atoi(v); n > 0 { // validated by address.Parse
+			k.slots = make(chan struct{}, n)
+		}
+	}
+	return k
+}
+
+// acquire waits for a free slot; false when ctx ends first.
+func (k *children) acquire(ctx context.Context) bool {
+	if k.slots == nil {
+		return true
+	}
+	select {
+	case k.slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// run runs one session in its slot.
+func (k *children) run(session func()) {
+	k.wg.Go(func() {
+		if k.slots != nil {
+			defer func() { <-k.slots }()
+		}
+		session()
+	})
+}
+
+func (k *children) wait() { k.wg.Wait() }
+
+// handleLogged is handle for a forked session: its error is logged, as
+// a socat child's is, and ends nothing else.
+func (rl *Relay) handleLogged(ctx context.Context, c stream.Conn, l, o address.Spec, listenIsA, forked bool, f *Session) {
+	if err := rl.handle(ctx, c, l, o, listenIsA, forked, f); err != nil && ctx.Err() == nil {
+		rl.log('E', err.Error())
+	}
+}
+
+// handle joins an accepted conn with the other address. A command on the
+// other side gets the socket itself when nothing needs to see the bytes.
+// A dual listening address (A!!B) reads the accepted conn and writes B.
+func (rl *Relay) handle(ctx context.Context, c stream.Conn, l, o address.Spec, listenIsA, forked bool, f *Session) error {
+	if l.Writer != nil {
+		w, err := rl.open(ctx, *l.Writer, forked)
+		if err != nil {
+			c.Close()
+			return err
+		}
+		c = &stream.Dual{R: c, W: w}
+	}
+	if isCommand(o) && o.Writer == nil && l.Writer == nil &&
+		rl.Options.Tap == nil && rl.Options.Idle == 0 && !crlf(o) && !rl.Pipes {
+		joined, err := Exec(ctx, rl.command(o), c, rl.Options, f)
+		if err != nil {
+			return err
+		}
+		return joined
+	}
+	other, err := rl.open(ctx, o, forked)
+	if err != nil {
+		c.Close()
+		f.Closed(relay.Stats{}, true, err)
+		return err
+	}
+	f.Leg(other)
+	if listenIsA {
+		return rl.join(ctx, c, other, f, false)
+	}
+	return rl.join(ctx, other, c, f, true)
+}
+
+// join relays a (the first address) and b (the second); f tells the
+// session's events, and its socket is b when socketIsB.
+func (rl *Relay) join(ctx context.Context, a, b stream.Conn, f *Session, socketIsB bool) error {
+	if rl.Joining != nil {
+		rl.Joining(a, b)
+	}
+	for _, sp := range []address.Spec{rl.A, rl.B} {
+		if err := endpoint.DropPrivileges(sp, endpoint.PhaseDelayed); err != nil {
+			a.Close()
+			b.Close()
+			return err
+		}
+	}
+	rl.log('N', TransferStarting)
+	opt := rl.Options
+	f.Capturing(a, b, Side{Name: "first", Description: rl.A.String()}, Side{Name: "second", Description: rl.B.String()}, socketIsB)
+	opt.Tap = f.Tap(opt.Tap)
+	opt.Progress = f.Progress(socketIsB)
+	st, err := relay.Join(ctx, a, b, opt)
+	f.Closed(st, socketIsB, err)
+	rl.log('N', fmt.Sprintf("transferred %d bytes left to right, %d right to left in %.3f s", st.AToB, st.BToA, st.Elapsed.Seconds()))
+	if errors.Is(err, relay.ErrIdle) {
+		rl.log('N', "inactivity timeout (-T) expired")
+		return nil // socat ends quietly and exits 0
+	}
+	return err
+}
+
+// Listens says whether addresses of kind k listen (and accept).
+func Listens(k address.Kind) bool {
+	switch k {
+	case address.TCPListen, address.UDPListen, address.UDPRecvfrom, address.UnixListen, address.UnixRecvfrom,
+		address.OpenSSLListen, address.IPRecvfrom, address.SocketListen, address.VsockListen:
+		return true
+	}
+	return false
+}
+
+func isCommand(sp address.Spec) bool { return sp.Kind == address.Exec || sp.Kind == address.System }
+
+// crlf says whether sp converts line ends, which a command given the
+// socket itself would not see done.
+func crlf(sp address.Spec) bool {
+	for _, n := range []string{"crlf", "cr"} {
+		if v, ok := sp.Opt(n); ok && v != "0" {
+			return true
+		}
+	}
+	return false
+}
