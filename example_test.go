@@ -1,11 +1,13 @@
 package sockit_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 
 	"github.com/sockit/sockit"
+	"github.com/sockit/sockit/events"
 )
 
 // A server and a client on loopback, each sending one message and
@@ -79,4 +81,59 @@ func ExampleDial_typo() {
 	_, err := sockit.Dial(context.Background(), "TCP:127.0.0.1:80,nodelai")
 	fmt.Println(err)
 	// Output: address "TCP:127.0.0.1:80,nodelai": unknown option "nodelai" (did you mean nodelay?)
+}
+
+// Forward is socat's line in one call: here a listener whose one client
+// is relayed to an upstream that answers in capitals, with the events of
+// the session, the first of which says where it listens.
+func ExampleForward() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	upstream, err := sockit.Listen(ctx, "TCP-LISTEN:0,bind=127.0.0.1")
+	if err != nil {
+		panic(err)
+	}
+	defer upstream.Close()
+	go func() {
+		c, err := upstream.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		b, _ := io.ReadAll(c)
+		c.Write(bytes.ToUpper(b))
+	}()
+
+	listening := make(chan string, 1)
+	closed := make(chan events.Event, 1)
+	opt := sockit.ForwardOptions{Events: events.Func(func(e events.Event) {
+		switch e.Kind {
+		case events.Listening:
+			listening <- e.Local
+		case events.Closed:
+			closed <- e
+		}
+	})}
+	done := make(chan error, 1)
+	go func() {
+		done <- sockit.Forward(ctx, "TCP-LISTEN:0,bind=127.0.0.1", "TCP:"+upstream.Addr().String(), opt)
+	}()
+
+	c, err := sockit.Dial(ctx, "TCP:"+<-listening)
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	c.Write([]byte("hello through the relay"))
+	c.CloseWrite()
+	got, _ := io.ReadAll(c)
+	fmt.Println(string(got))
+	if err := <-done; err != nil { // no fork: one session, then Forward returns
+		panic(err)
+	}
+	e := <-closed
+	fmt.Printf("closed %s: %d bytes from the client, %d back\n", e.ConnState, e.OrigBytes, e.RespBytes)
+	// Output:
+	// HELLO THROUGH THE RELAY
+	// closed SF: 23 bytes from the client, 23 back
 }

@@ -1,0 +1,111 @@
+package sockit_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sockit/sockit"
+	"github.com/sockit/sockit/events"
+)
+
+// TestForwardFork: with fork, Forward serves every client with a
+// connection of its own until ctx ends, each session's bytes exact and
+// told once as closed.
+func TestForwardFork(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	upstream, err := sockit.Listen(ctx, "TCP-LISTEN:0,bind=127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer upstream.Close()
+	go func() {
+		for {
+			c, err := upstream.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				b, _ := io.ReadAll(c)
+				c.Write(bytes.ToUpper(b))
+			}()
+		}
+	}()
+	rec := &events.Recorder{}
+	listening := make(chan string, 1)
+	obs := events.Fanout{rec, events.Func(func(e events.Event) {
+		if e.Kind == events.Listening {
+			listening <- e.Local
+		}
+	})}
+	done := make(chan error, 1)
+	go func() {
+		done <- sockit.Forward(ctx, "TCP-LISTEN:0,bind=127.0.0.1,fork", "TCP:"+upstream.Addr().String(), sockit.ForwardOptions{Events: obs, Loop: true})
+	}()
+	var addr string
+	select {
+	case addr = <-listening:
+	case err := <-done:
+		t.Fatalf("Forward: %v", err)
+	}
+	const clients = 20
+	var wg sync.WaitGroup
+	for i := 0; i < clients; i++ {
+		wg.Go(func() {
+			c, err := sockit.Dial(ctx, "TCP:"+addr)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			msg := strings.Repeat("abc", 1000*(i+1))
+			go func() { c.Write([]byte(msg)); c.CloseWrite() }()
+			got, _ := io.ReadAll(c)
+			if string(got) != strings.ToUpper(msg) {
+				t.Errorf("client %d got %d bytes, sent %d", i, len(got), len(msg))
+			}
+		})
+	}
+	wg.Wait()
+	// Each session is told closed once its copy is done; wait for them.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if countKind(rec, events.Closed) == clients {
+			break
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Forward after cancel: %v", err)
+	}
+	if n := countKind(rec, events.Closed); n != clients {
+		t.Errorf("%d closed events, want %d", n, clients)
+	}
+	if n := countKind(rec, events.Accepted); n != clients {
+		t.Errorf("%d accepted events, want %d", n, clients)
+	}
+}
+
+func countKind(rec *events.Recorder, k events.Kind) int {
+	n := 0
+	for _, e := range rec.Events() {
+		if e.Kind == k {
+			n++
+		}
+	}
+	return n
+}
+
+func TestForwardRefusesBadAddresses(t *testing.T) {
+	for _, tt := range [][2]string{{"TCP-LISTEN:notaport", "TCP:127.0.0.1:1"}, {"TCP-LISTEN:0,bind=127.0.0.1", "NOSUCH:x"}} {
+		err := sockit.Forward(context.Background(), tt[0], tt[1], sockit.ForwardOptions{})
+		if err == nil || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Forward(%q, %q) = %v, want a one-line error", tt[0], tt[1], err)
+		}
+	}
+}
