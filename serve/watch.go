@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -716,3 +717,71 @@ func Exec(ctx context.Context, cmd endpoint.Command, conn stream.Conn, opt relay
 	}
 	return joined, nil
 }
+
+// Counted wraps c to count what crosses it, for a session whose bytes
+// go through code that does not report them (a hub, a proxy server);
+// done tells the session's close with those counts. A nil Session
+// returns c as it is: nothing is counted when nothing watches.
+func (f *Session) Counted(c stream.Conn) (counted stream.Conn, done func(error)) {
+	if f == nil {
+		return c, func(error) {}
+	}
+	k := &counts{}
+	done = func(err error) {
+		f.Closed(relay.Stats{AToB: k.sent.Load(), BToA: k.received.Load()}, true, ignoreClosed(err))
+	}
+	if nc, ok := c.(net.Conn); ok {
+		return &countedNetConn{Conn: nc, s: c, k: k}, done
+	}
+	return &countedConn{Conn: c, k: k}, done
+}
+
+// ignoreClosed is nil for a conn its own side closed: the session's end.
+func ignoreClosed(err error) error {
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+type counts struct{ sent, received atomic.Int64 }
+
+// countedConn counts a stream.Conn's bytes.
+type countedConn struct {
+	stream.Conn
+	k *counts
+}
+
+func (c *countedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.k.received.Add(int64(n))
+	return n, err
+}
+
+func (c *countedConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.k.sent.Add(int64(n))
+	return n, err
+}
+
+// countedNetConn counts a net.Conn's bytes and keeps its half-close.
+type countedNetConn struct {
+	net.Conn
+	s stream.Conn
+	k *counts
+}
+
+func (c *countedNetConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.k.received.Add(int64(n))
+	return n, err
+}
+
+func (c *countedNetConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.k.sent.Add(int64(n))
+	return n, err
+}
+
+// CloseWrite half-closes the underlying conn.
+func (c *countedNetConn) CloseWrite() error { return c.s.CloseWrite() }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sockit/sockit/internal/testenv"
 )
@@ -258,5 +259,85 @@ func TestRelayEventsRetry(t *testing.T) {
 	}
 	if want := "retry 2 |retry 3 |closed 0 REJ"; strings.Join(got, "|") != want {
 		t.Errorf("events %q, want %q\n%s", strings.Join(got, "|"), want, p.Stderr.String())
+	}
+}
+
+// TestBrokerAndProxyEvents: a broker's clients and a proxy server's
+// clients are told closed, with what they sent and got.
+func TestBrokerAndProxyEvents(t *testing.T) {
+	bin := testenv.Binary(t)
+	port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	broker := testenv.Start(t, nil, bin, "--json", "-v", "--broker", "-l", "127.0.0.1", port)
+	broker.WaitListening(t)
+	listener, err := net.Dial("tcp4", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Close()
+	speaker, err := net.Dial("tcp4", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both are in the room once the listener hears the speaker.
+	got := make([]byte, 0, 64)
+	for !strings.Contains(string(got), "ping") {
+		speaker.Write([]byte("ping\n"))
+		buf := make([]byte, 64)
+		listener.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		n, _ := listener.Read(buf)
+		got = append(got, buf[:n]...)
+	}
+	speaker.Close()
+	listener.Close()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if strings.Count(broker.Stderr.String(), `"event":"closed"`) == 2 {
+			break
+		}
+	}
+	syscall.Kill(broker.Cmd.Process.Pid, syscall.SIGTERM)
+	broker.Wait(t)
+	var sent, heard int64 = -1, -1
+	for _, e := range readEvents(t, broker.Stderr.Bytes()) {
+		if e.str("event") != "closed" {
+			continue
+		}
+		if e.num("orig_bytes") > 0 {
+			sent = e.num("orig_bytes")
+		} else {
+			heard = e.num("resp_bytes")
+		}
+	}
+	if sent < 5 || sent%5 != 0 || heard < 4 {
+		t.Errorf("broker's closed events: speaker sent %d, listener heard %d\n%s", sent, heard, broker.Stderr.String())
+	}
+
+	target := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	srv := testenv.Start(t, strings.NewReader("from the target\n"), bin, "-v", "-l", "127.0.0.1", target)
+	srv.WaitListening(t)
+	pport := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	proxy := testenv.Start(t, nil, bin, "--json", "-v", "-l", "--proxy-type", "http", "127.0.0.1", pport)
+	proxy.WaitListening(t)
+	cli := testenv.Start(t, strings.NewReader("through the proxy\n"), bin, "--proxy", "127.0.0.1:"+pport, "127.0.0.1", target)
+	if code := cli.Wait(t); code != 0 || cli.Stdout.String() != "from the target\n" {
+		t.Fatalf("client through the proxy: exit %d, %q: %s", code, cli.Stdout.String(), cli.Stderr.String())
+	}
+	srv.Wait(t)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(proxy.Stderr.String(), `"event":"closed"`) {
+			break
+		}
+	}
+	syscall.Kill(proxy.Cmd.Process.Pid, syscall.SIGTERM)
+	proxy.Wait(t)
+	var closed []event
+	for _, e := range readEvents(t, proxy.Stderr.Bytes()) {
+		if e.str("event") == "closed" {
+			closed = append(closed, e)
+		}
+	}
+	// The client sent its CONNECT request and its line; it got the
+	// proxy's 200 and the target's line.
+	if len(closed) != 1 || closed[0].num("orig_bytes") <= int64(len("through the proxy\n")) || closed[0].num("resp_bytes") <= int64(len("from the target\n")) {
+		t.Errorf("proxy's closed events %v\n%s", closed, proxy.Stderr.String())
 	}
 }

@@ -572,28 +572,34 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 		if fan != nil {
 			fan.add(conn) // before the log line: a client logged is a client served
 		}
+		f := s.r.watch.Session(conn, true, "")
 		if room != nil {
-			// The hub owns conn now and reads it without a goroutine.
-			var left func(error)
-			if slots != nil {
-				left = func(error) { <-slots }
+			// The hub owns conn now and reads it without a goroutine
+			// (unless it is counted for --json: then with one).
+			counted, done := f.Counted(conn)
+			left := func(err error) {
+				if slots != nil {
+					<-slots
+				}
+				done(err)
 			}
-			if err := room.Join(conn, left); err != nil && left != nil {
+			f.Accepted(conn)
+			if err := room.Join(counted, left); err != nil {
 				left(err)
 			}
 			s.logConn(conn)
 			continue
 		}
 		s.logConn(conn)
-		f := s.r.watch.Session(conn, true, "")
 		f.Accepted(conn)
 		wg.Go(func() {
 			if slots != nil {
 				defer func() { <-slots }()
 			}
 			if proxy != nil {
-				if nc, ok := conn.(net.Conn); ok {
-					proxy.Serve(ctx, nc) //nolint:errcheck // per-client; logged by Serve
+				counted, done := f.Counted(conn)
+				if nc, ok := counted.(net.Conn); ok {
+					done(proxy.Serve(ctx, nc)) // per-client; logged by Serve
 				} else {
 					conn.Close()
 				}
