@@ -63,6 +63,11 @@ func (w *Watch) Listening(a net.Addr) {
 	w.Emit(events.Event{Kind: events.Listening, Proto: NetName(a), Local: endpoint.Addr(a)})
 }
 
+// Refused tells of a client from peer turned away, and why.
+func (w *Watch) Refused(peer net.Addr, why string) {
+	w.Emit(events.Event{Kind: events.Refused, Proto: NetName(peer), Remote: endpoint.Addr(peer), Verdict: "deny", Reason: why})
+}
+
 // Connecting tells of a dial about to start and returns the uid its
 // session will have ("" when nothing watches).
 func (w *Watch) Connecting(proto, remote string) string {

@@ -13,7 +13,6 @@ import (
 	"syscall"
 
 	"github.com/sockit/sockit/endpoint"
-	"github.com/sockit/sockit/events"
 	"github.com/sockit/sockit/hub"
 	"github.com/sockit/sockit/internal/luaexec"
 	"github.com/sockit/sockit/proxyserver"
@@ -478,7 +477,7 @@ func (s *session) guard(ctx context.Context, ln endpoint.Listener) (endpoint.Lis
 	return endpoint.Guard(ln, acc, func(peer net.Addr) {
 		s.r.logf("Connection from %s.", endpoint.Addr(peer))
 		s.r.logf("New connection denied: not allowed")
-		s.r.watch.Emit(events.Event{Kind: events.Refused, Proto: serve.NetName(peer), Remote: endpoint.Addr(peer), Verdict: "deny", Reason: "not allowed"})
+		s.r.watch.Refused(peer, "not allowed")
 	}), nil
 }
 
@@ -510,13 +509,6 @@ func (s *session) voice() voice {
 // its own child; otherwise stdin goes to every client and what they send
 // goes to stdout.
 func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	var slots chan struct{} // nil: no limit
-	if s.o.maxConns > 0 || (s.o.asNcat && s.o.maxConnsSet && s.o.maxConns == 0) {
-		// ncat's -m 0 lets no one in; sockit's means no limit.
-		slots = make(chan struct{}, s.o.maxConns)
-	}
 	cmd := s.command()
 	var proxy *proxyserver.Server
 	if s.o.proxyType != "" {
@@ -541,78 +533,21 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 		}
 		defer room.Close()
 	}
-	var fan *fanout
-	if cmd == nil && proxy == nil && room == nil {
-		fan = newFanout(s.r.stdout, s.o.noShutdown)
-		go fan.readFrom(s.r.stdin)
-		defer fan.closeAll()
+	sv := &serve.Server{MaxConns: s.o.maxConns, RefuseAll: s.o.asNcat && s.o.maxConnsSet && s.o.maxConns == 0,
+		Proxy: proxy, Hub: room, Stdin: s.r.stdin, Stdout: s.r.stdout, NoShutdown: s.o.noShutdown, Watch: s.r.watch,
+		Accepted: s.logConn,
+		Refused: func(c stream.Conn, why string) {
+			s.logConn(c)
+			s.r.logf("New connection denied: %s", why)
+		},
+		Full: func(err error) { s.r.logf("accept: %v; waiting for a client to leave", err) },
 	}
-	for {
-		conn, err := serve.Accept(ctx, ln, func(err error) {
-			s.r.logf("accept: %v; waiting for a client to leave", err)
-		})
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return fmt.Errorf("accept: %w", err)
+	if cmd != nil {
+		sv.Exec = func(ctx context.Context, c stream.Conn, f *serve.Session) {
+			s.runChild(ctx, *cmd, c, f) //nolint:errcheck // per-client; logged by the child
 		}
-		if slots != nil {
-			select {
-			case slots <- struct{}{}:
-			default:
-				s.logConn(conn)
-				s.r.logf("New connection denied: connection limit reached (%d)", s.o.maxConns)
-				s.r.watch.Emit(events.Event{Kind: events.Refused, Proto: serve.NetName(conn.RemoteAddr()), Remote: endpoint.Addr(conn.RemoteAddr()),
-					Verdict: "deny", Reason: fmt.Sprintf("connection limit reached (%d)", s.o.maxConns)})
-				conn.Close()
-				continue
-			}
-		}
-		if fan != nil {
-			fan.add(conn) // before the log line: a client logged is a client served
-		}
-		f := s.r.watch.Session(conn, true, "")
-		if room != nil {
-			// The hub owns conn now and reads it without a goroutine
-			// (unless it is counted for --json: then with one).
-			counted, done := f.Counted(conn)
-			left := func(err error) {
-				if slots != nil {
-					<-slots
-				}
-				done(err)
-			}
-			f.Accepted(conn)
-			if err := room.Join(counted, left); err != nil {
-				left(err)
-			}
-			s.logConn(conn)
-			continue
-		}
-		s.logConn(conn)
-		f.Accepted(conn)
-		wg.Go(func() {
-			if slots != nil {
-				defer func() { <-slots }()
-			}
-			if proxy != nil {
-				counted, done := f.Counted(conn)
-				if nc, ok := counted.(net.Conn); ok {
-					done(proxy.Serve(ctx, nc)) // per-client; logged by Serve
-				} else {
-					conn.Close()
-				}
-				return
-			}
-			if cmd != nil {
-				s.runChild(ctx, *cmd, conn, f) //nolint:errcheck // per-client; logged by the child
-				return
-			}
-			st := fan.serve(conn)
-			f.Closed(st, true, nil)
-		})
 	}
+	return sv.Serve(ctx, ln)
 }
 
 // firstID is the chat id of the first client: ncat numbers clients by

@@ -1,0 +1,135 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/hub"
+	"github.com/sockit/sockit/proxyserver"
+	"github.com/sockit/sockit/stream"
+)
+
+// Server serves every connection a listener accepts until ctx ends, as
+// ncat's -k does: each with its own command (Exec), or through a proxy
+// server (Proxy), or in a room (Hub, the broker and chat), or, with none
+// of these, with stdin fanned out to every client and what each sends
+// copied to stdout.
+type Server struct {
+	// MaxConns bounds the clients served at once: more are refused. 0
+	// is no limit, unless RefuseAll (ncat's -m 0 lets nobody in).
+	MaxConns  int
+	RefuseAll bool
+	// Exec, if set, serves each connection (a command per client); f
+	// tells its events.
+	Exec  func(ctx context.Context, c stream.Conn, f *Session)
+	Proxy *proxyserver.Server
+	Hub   *hub.Hub
+	// Stdin and Stdout are the fan-out's: stdin goes to every client
+	// connected when it is read, and what clients send goes to stdout.
+	// NoShutdown keeps clients' write halves open at stdin's EOF.
+	Stdin      io.Reader
+	Stdout     io.Writer
+	NoShutdown bool
+	// Accepted, if set, hears of each client let in; Refused of each
+	// turned away at the limit; Full of the process running out of
+	// descriptors (the client waits in the kernel's queue).
+	Accepted func(c stream.Conn)
+	Refused  func(c stream.Conn, why string)
+	Full     func(err error)
+	Watch    *Watch
+}
+
+// Serve accepts on ln until ctx ends or ln is closed, and waits for the
+// sessions it started.
+func (sv *Server) Serve(ctx context.Context, ln endpoint.Listener) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	var slots chan struct{} // nil: no limit
+	if sv.MaxConns > 0 || sv.RefuseAll {
+		slots = make(chan struct{}, max(sv.MaxConns, 0))
+	}
+	var fan *fanout
+	if sv.Exec == nil && sv.Proxy == nil && sv.Hub == nil {
+		fan = newFanout(sv.Stdout, sv.NoShutdown)
+		go fan.readFrom(sv.Stdin)
+		defer fan.closeAll()
+	}
+	accepted := func(c stream.Conn) {
+		if sv.Accepted != nil {
+			sv.Accepted(c)
+		}
+	}
+	for {
+		conn, err := Accept(ctx, ln, func(err error) {
+			if sv.Full != nil {
+				sv.Full(err)
+			}
+		})
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		if slots != nil {
+			select {
+			case slots <- struct{}{}:
+			default:
+				why := fmt.Sprintf("connection limit reached (%d)", sv.MaxConns)
+				if sv.Refused != nil {
+					sv.Refused(conn, why)
+				}
+				sv.Watch.Refused(conn.RemoteAddr(), why)
+				conn.Close()
+				continue
+			}
+		}
+		if fan != nil {
+			fan.add(conn) // before the log line: a client logged is a client served
+		}
+		f := sv.Watch.Session(conn, true, "")
+		if sv.Hub != nil {
+			// The hub owns conn now and reads it without a goroutine
+			// (unless it is counted for events: then with one).
+			counted, done := f.Counted(conn)
+			left := func(err error) {
+				if slots != nil {
+					<-slots
+				}
+				done(err)
+			}
+			f.Accepted(conn)
+			if err := sv.Hub.Join(counted, left); err != nil {
+				left(err)
+			}
+			accepted(conn)
+			continue
+		}
+		accepted(conn)
+		f.Accepted(conn)
+		wg.Go(func() {
+			if slots != nil {
+				defer func() { <-slots }()
+			}
+			switch {
+			case sv.Proxy != nil:
+				counted, done := f.Counted(conn)
+				if nc, ok := counted.(net.Conn); ok {
+					done(sv.Proxy.Serve(ctx, nc)) // per-client; logged by Serve
+				} else {
+					conn.Close()
+				}
+			case sv.Exec != nil:
+				sv.Exec(ctx, conn, f)
+			default:
+				st := fan.serve(conn)
+				f.Closed(st, true, nil)
+			}
+		})
+	}
+}
