@@ -318,18 +318,13 @@ func (s *session) connect(ctx context.Context) error {
 		dctx, cancel = context.WithTimeout(ctx, s.o.wait)
 		defer cancel()
 	}
-	proto := strings.ToLower(s.p.proto)
-	uid := s.r.watch.Connecting(proto, s.p.shown)
-	conn, err := endpoint.Dial(dctx, s.p.spec)
+	conn, f, err := serve.Dial(dctx, s.p.spec, strings.ToLower(s.p.proto), s.p.shown, s.r.watch)
 	if err != nil {
-		s.r.watch.DialFailed(uid, proto, s.p.shown, err)
 		if ctx.Err() != nil {
 			return err
 		}
 		return s.voice().dialFailed(s, err)
 	}
-	f := s.r.watch.Session(conn, false, uid)
-	f.Connected(conn)
 	if tc, ok := conn.(*tls.Conn); ok {
 		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
 			s.r.logf("SSL connection to %s; server certificate %s (%s).", endpoint.Addr(conn.RemoteAddr()),
@@ -361,12 +356,7 @@ func (s *session) serve(ctx context.Context, conn, other stream.Conn, f *serve.S
 		return s.runChild(ctx, *cmd, conn, f)
 	}
 	s.r.logf("EOF policy: %s.", s.eof.describe())
-	opt := s.relayOptions()
-	f.Capturing(other, conn, serve.Side{Name: "stdio", Description: "stdin and stdout"}, serve.Side{Name: "network", Description: s.p.spec.String()}, true)
-	opt.Tap = f.Tap(opt.Tap)
-	opt.Progress = f.Progress(true)
-	st, err := relay.Join(ctx, other, conn, opt)
-	f.Closed(st, true, err)
+	st, err := serve.Join(ctx, conn, other, s.relayOptions(), f, s.p.spec.String())
 	s.voice().summary(s, st)
 	if s.r.voice != nil && ctx.Err() == nil {
 		return nil // the nc personalities end quietly and with 0 when a peer resets or -w's idle time passes
