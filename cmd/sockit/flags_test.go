@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -457,5 +458,23 @@ func TestMaxConnsZero(t *testing.T) {
 		if want := "Ncat: Warning: Maximum connections ignored, since it does not take effect without -k or --broker.\n"; !strings.HasPrefix(p.Stderr.String(), want) {
 			t.Errorf("%s -l -m 3: stderr %q, want %q", bin, p.Stderr.String(), want)
 		}
+	}
+}
+
+// TestVersionSubcommand: `sockit version` alone says what this build is
+// rather than dialling a host named "version".
+func TestVersionSubcommand(t *testing.T) {
+	p := testenv.Start(t, nil, testenv.Binary(t), "version")
+	if code := p.Wait(t); code != 0 {
+		t.Fatalf("exit %d: %s", code, p.Stderr.String())
+	}
+	out := p.Stdout.String()
+	for _, want := range []string{"sockit ", "\n  commit    ", "\n  go        go1.", "\n  platform  " + runtime.GOOS + "/" + runtime.GOARCH + "\n", "\n  paths     TLS"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	if p.Stderr.Len() != 0 {
+		t.Errorf("stderr: %s", p.Stderr.String())
 	}
 }

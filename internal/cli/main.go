@@ -64,6 +64,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		if len(argv) > 0 && argv[0] == "relay" {
 			r.name = "sockit relay"
 			err = r.relay(ctx, argv[1:], false)
+		} else if len(argv) == 1 && argv[0] == "version" {
+			printVersion(stdout) // alone: a host named "version" needs a port
 		} else if len(argv) > 0 && argv[0] == "install-links" {
 			err = r.installLinks(argv[1:])
 		} else {
