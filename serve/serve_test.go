@@ -89,10 +89,10 @@ func TestServerLimit(t *testing.T) {
 	var refused []string
 	sv := &serve.Server{
 		MaxConns: 1,
-		Exec: func(ctx context.Context, c stream.Conn, f *serve.Session) {
+		Handle: func(ctx context.Context, c stream.Conn, f *serve.Session) error {
 			<-release
 			c.Write([]byte("served\n"))
-			c.Close()
+			return c.Close()
 		},
 		Refused: func(c stream.Conn, why string) { mu.Lock(); refused = append(refused, why); mu.Unlock() },
 		Watch:   &serve.Watch{Events: rec},

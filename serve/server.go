@@ -15,7 +15,8 @@ import (
 )
 
 // Server serves every connection a listener accepts until ctx ends, as
-// ncat's -k does: each with its own command (Exec), or through a proxy
+// ncat's -k does (or, with Once, its first): each by Handle (a command
+// per client, or the program's stdio), or through a proxy
 // server (Proxy), or in a room (Hub, the broker and chat), or, with none
 // of these, with stdin fanned out to every client and what each sends
 // copied to stdout.
@@ -24,11 +25,19 @@ type Server struct {
 	// is no limit, unless RefuseAll (ncat's -m 0 lets nobody in).
 	MaxConns  int
 	RefuseAll bool
-	// Exec, if set, serves each connection (a command per client); f
-	// tells its events.
-	Exec  func(ctx context.Context, c stream.Conn, f *Session)
-	Proxy *proxyserver.Server
-	Hub   *hub.Hub
+	// Once serves the first client only, in Serve's own goroutine, and
+	// returns Handle's error; the listener is closed as it accepts (a
+	// netcat listener without -k).
+	Once bool
+	// Access, if restricted, turns away the clients it does not allow;
+	// Denied hears of each.
+	Access *endpoint.Access
+	Denied func(peer net.Addr)
+	// Handle, if set, serves each connection (a command per client, or
+	// with Once the program's stdio); f tells its events.
+	Handle func(ctx context.Context, c stream.Conn, f *Session) error
+	Proxy  *proxyserver.Server
+	Hub    *hub.Hub
 	// Stdin and Stdout are the fan-out's: stdin goes to every client
 	// connected when it is read, and what clients send goes to stdout.
 	// NoShutdown keeps clients' write halves open at stdin's EOF.
@@ -53,16 +62,35 @@ func (sv *Server) Serve(ctx context.Context, ln endpoint.Listener) error {
 	if sv.MaxConns > 0 || sv.RefuseAll {
 		slots = make(chan struct{}, max(sv.MaxConns, 0))
 	}
-	var fan *fanout
-	if sv.Exec == nil && sv.Proxy == nil && sv.Hub == nil {
-		fan = newFanout(sv.Stdout, sv.NoShutdown)
-		go fan.readFrom(sv.Stdin)
-		defer fan.closeAll()
+	if sv.Access != nil && sv.Access.Restricted() {
+		ln = endpoint.Guard(ln, sv.Access, func(peer net.Addr) {
+			if sv.Denied != nil {
+				sv.Denied(peer)
+			}
+			sv.Watch.Refused(peer, "not allowed")
+		})
 	}
 	accepted := func(c stream.Conn) {
 		if sv.Accepted != nil {
 			sv.Accepted(c)
 		}
+	}
+	if sv.Once {
+		conn, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		ln.Close()
+		accepted(conn)
+		f := sv.Watch.Session(conn, true, "")
+		f.Accepted(conn)
+		return sv.Handle(ctx, conn, f)
+	}
+	var fan *fanout
+	if sv.Handle == nil && sv.Proxy == nil && sv.Hub == nil {
+		fan = newFanout(sv.Stdout, sv.NoShutdown)
+		go fan.readFrom(sv.Stdin)
+		defer fan.closeAll()
 	}
 	for {
 		conn, err := Accept(ctx, ln, func(err error) {
@@ -124,8 +152,9 @@ func (sv *Server) Serve(ctx context.Context, ln endpoint.Listener) error {
 				} else {
 					conn.Close()
 				}
-			case sv.Exec != nil:
-				sv.Exec(ctx, conn, f)
+			case sv.Handle != nil:
+				sv.Handle(ctx, conn, f) //nolint:errcheck // per-client; told by the handler
+
 			default:
 				st := fan.serve(conn)
 				f.Closed(st, true, nil)

@@ -405,7 +405,8 @@ func (s *session) listen(ctx context.Context) error {
 	defer ln.Close()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
-	if ln, err = s.guard(ctx, ln); err != nil {
+	acc, err := s.access(ctx, ln)
+	if err != nil {
 		return err
 	}
 	if fp, generated, ok := endpoint.TLSFingerprint(ln); ok && generated {
@@ -414,28 +415,41 @@ func (s *session) listen(ctx context.Context) error {
 	}
 	s.voice().listening(s, ln.Addr())
 	s.r.watch.Listening(ln.Addr())
+	sv := s.server(acc)
 	if !s.o.keep {
-		conn, err := ln.Accept()
-		if err != nil {
+		sv.Once = true
+		sv.Handle = func(ctx context.Context, c stream.Conn, f *serve.Session) error {
+			fd, hasFD := fdOf(c)
+			err := s.serve(ctx, c, s.stdio(), f)
+			if hasFD && s.command() == nil { // a child's exit is its own line
+				s.r.debugf("Closing fd %d.", fd)
+			}
 			return err
 		}
-		ln.Close()
-		s.logConn(conn)
-		f := s.r.watch.Session(conn, true, "")
-		f.Accepted(conn)
-		fd, hasFD := fdOf(conn)
-		err = s.serve(ctx, conn, s.stdio(), f)
-		if hasFD && s.command() == nil { // a child's exit is its own line
-			s.r.debugf("Closing fd %d.", fd)
-		}
-		return err
+		return sv.Serve(ctx, ln)
 	}
-	return s.keepOpen(ctx, ln)
+	return s.keepOpen(ctx, ln, sv)
 }
 
-// guard applies --allow/--deny to ln, and warns when a listener that runs
-// commands is open to the network with no --allow.
-func (s *session) guard(ctx context.Context, ln endpoint.Listener) (endpoint.Listener, error) {
+// server is the serve.Server of a listener: its access control and
+// its -v lines.
+func (s *session) server(acc *endpoint.Access) *serve.Server {
+	return &serve.Server{Access: acc, Watch: s.r.watch, Accepted: s.logConn,
+		Denied: func(peer net.Addr) {
+			s.r.logf("Connection from %s.", endpoint.Addr(peer))
+			s.r.logf("New connection denied: not allowed")
+		},
+		Refused: func(c stream.Conn, why string) {
+			s.logConn(c)
+			s.r.logf("New connection denied: %s", why)
+		},
+		Full: func(err error) { s.r.logf("accept: %v; waiting for a client to leave", err) },
+	}
+}
+
+// access reads --allow and --deny for ln, and warns when a listener that
+// runs commands is open to the network with no --allow.
+func (s *session) access(ctx context.Context, ln endpoint.Listener) (*endpoint.Access, error) {
 	allow, deny := s.o.allow, s.o.deny
 	for _, f := range s.o.allowFiles {
 		hosts, err := endpoint.ReadHostFile(f)
@@ -461,14 +475,7 @@ func (s *session) guard(ctx context.Context, ln endpoint.Listener) (endpoint.Lis
 	if s.o.proxyType != "" && len(allow) == 0 && !loopback(ln.Addr()) {
 		s.r.errorf("WARNING: every client that reaches %s can use this %s proxy; restrict it with --allow.", endpoint.Addr(ln.Addr()), s.o.proxyType)
 	}
-	if !acc.Restricted() {
-		return ln, nil
-	}
-	return endpoint.Guard(ln, acc, func(peer net.Addr) {
-		s.r.logf("Connection from %s.", endpoint.Addr(peer))
-		s.r.logf("New connection denied: not allowed")
-		s.r.watch.Refused(peer, "not allowed")
-	}), nil
+	return acc, nil
 }
 
 // loopback reports whether a listener's address is reachable only from
@@ -498,7 +505,7 @@ func (s *session) voice() voice {
 // keepOpen accepts until the context ends. With -e/-c every client gets
 // its own child; otherwise stdin goes to every client and what they send
 // goes to stdout.
-func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
+func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener, sv *serve.Server) error {
 	cmd := s.command()
 	var proxy *proxyserver.Server
 	if s.o.proxyType != "" {
@@ -523,18 +530,12 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener) error {
 		}
 		defer room.Close()
 	}
-	sv := &serve.Server{MaxConns: s.o.maxConns, RefuseAll: s.o.asNcat && s.o.maxConnsSet && s.o.maxConns == 0,
-		Proxy: proxy, Hub: room, Stdin: s.r.stdin, Stdout: s.r.stdout, NoShutdown: s.o.noShutdown, Watch: s.r.watch,
-		Accepted: s.logConn,
-		Refused: func(c stream.Conn, why string) {
-			s.logConn(c)
-			s.r.logf("New connection denied: %s", why)
-		},
-		Full: func(err error) { s.r.logf("accept: %v; waiting for a client to leave", err) },
-	}
+	sv.MaxConns, sv.RefuseAll = s.o.maxConns, s.o.asNcat && s.o.maxConnsSet && s.o.maxConns == 0
+	sv.Proxy, sv.Hub = proxy, room
+	sv.Stdin, sv.Stdout, sv.NoShutdown = s.r.stdin, s.r.stdout, s.o.noShutdown
 	if cmd != nil {
-		sv.Exec = func(ctx context.Context, c stream.Conn, f *serve.Session) {
-			s.runChild(ctx, *cmd, c, f) //nolint:errcheck // per-client; logged by the child
+		sv.Handle = func(ctx context.Context, c stream.Conn, f *serve.Session) error {
+			return s.runChild(ctx, *cmd, c, f) // per-client; logged by the child
 		}
 	}
 	return sv.Serve(ctx, ln)
