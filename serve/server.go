@@ -76,6 +76,9 @@ func (sv *Server) Serve(ctx context.Context, ln endpoint.Listener) error {
 		}
 	}
 	if sv.Once {
+		if sv.Handle == nil {
+			return errors.New("serve: a Server with Once needs a Handle")
+		}
 		conn, err := ln.Accept()
 		if err != nil {
 			return err
