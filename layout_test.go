@@ -30,7 +30,8 @@ func TestImportEdges(t *testing.T) {
 		"internal/httpauth": {"address", "endpoint", "relay", "stream", "tap", "proxyserver", "internal/cli"},
 		"capture":           {"address", "endpoint", "relay", "stream", "tap", "hub", "scan", "proxyserver", "events", "serve", "internal/cli"},
 		"events":            {"address", "endpoint", "relay", "stream", "tap", "hub", "scan", "proxyserver", "serve", "internal/cli"},
-		"serve":             {"internal/cli"},
+		"serve":             {"internal/cli", "monitor"},
+		"monitor":           {"address", "endpoint", "relay", "stream", "hub", "scan", "proxyserver", "serve", "capture", "internal/cli"},
 		"":                  {"internal/cli"}, // the library face
 	}
 	checked := 0

@@ -2,7 +2,8 @@
 # What watching costs a relay, in one run: iperf3 throughput and 64-byte
 # round trips (p50/p99) through `sockit relay TCP-LISTEN,fork TCP` built
 # from a base revision (before the observers), built from this tree with
-# no observer, with --json to a file, and with --capture to a file. The
+# no observer, with --json to a file, with --monitor, and with --capture
+# to a file. The
 # paths take turns each round; the summary gives the median of the
 # per-round ratios against this tree's unobserved relay.
 # Usage: bench/observe.sh [SECONDS per iperf3 run] [ROUNDS] [BASE revision]
@@ -37,6 +38,7 @@ relay() {
     plain)   start "$TMP/sockit" relay "$l" "$t" ;;
     json)    start "$TMP/sockit" relay --json="$TMP/events-$2.ndjson" "$l" "$t" ;;
     capture) start "$TMP/sockit" relay --capture "$TMP/capture-$2.pcapng" "$l" "$t" ;;
+    monitor) start "$TMP/sockit" relay --monitor "127.0.0.1:$(($2 + 100))" "$l" "$t" ;;
   esac
   wait_port "$2"
 }
@@ -44,7 +46,7 @@ relay() {
 start iperf3 -s -p "$IPERF"
 start "$TMP/rtt" echo "127.0.0.1:$ECHO"
 wait_port "$IPERF"; wait_port "$ECHO"
-TOOLS="base plain json capture"
+TOOLS="base plain json monitor capture"
 declare -A port rport
 n=2
 for tool in $TOOLS; do

@@ -32,7 +32,7 @@ func TestNothingWatches(t *testing.T) {
 	}
 	w.Emit(events.Event{Kind: events.Error})
 	w.Listening(nil)
-	w.Refused(nil, "x")
+	w.Refused(nil, nil, "x")
 	w.DialFailed("", "tcp", "127.0.0.1:1", errors.New("refused"))
 	if uid := w.Connecting("tcp", "x"); uid != "" {
 		t.Errorf("Connecting = %q", uid)

@@ -67,7 +67,7 @@ func (sv *Server) Serve(ctx context.Context, ln endpoint.Listener) error {
 			if sv.Denied != nil {
 				sv.Denied(peer)
 			}
-			sv.Watch.Refused(peer, "not allowed")
+			sv.Watch.Refused(ln.Addr(), peer, "not allowed")
 		})
 	}
 	accepted := func(c stream.Conn) {
@@ -115,7 +115,7 @@ func (sv *Server) Serve(ctx context.Context, ln endpoint.Listener) error {
 				if sv.Refused != nil {
 					sv.Refused(conn, why)
 				}
-				sv.Watch.Refused(conn.RemoteAddr(), why)
+				sv.Watch.Refused(ln.Addr(), conn.RemoteAddr(), why)
 				conn.Close()
 				continue
 			}

@@ -63,9 +63,10 @@ func (w *Watch) Listening(a net.Addr) {
 	w.Emit(events.Event{Kind: events.Listening, Proto: NetName(a), Local: endpoint.Addr(a)})
 }
 
-// Refused tells of a client from peer turned away, and why.
-func (w *Watch) Refused(peer net.Addr, why string) {
-	w.Emit(events.Event{Kind: events.Refused, Proto: NetName(peer), Remote: endpoint.Addr(peer), Verdict: "deny", Reason: why})
+// Refused tells of a client from peer turned away by the listener at
+// local, and why.
+func (w *Watch) Refused(local, peer net.Addr, why string) {
+	w.Emit(events.Event{Kind: events.Refused, Proto: NetName(peer), Local: endpoint.Addr(local), Remote: endpoint.Addr(peer), Verdict: "deny", Reason: why})
 }
 
 // Connecting tells of a dial about to start and returns the uid its

@@ -9,6 +9,7 @@ import (
 	"github.com/sockit/sockit/capture"
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/events"
+	"github.com/sockit/sockit/monitor"
 	"github.com/sockit/sockit/serve"
 )
 
@@ -27,15 +28,40 @@ func (r *runner) openEvents(dest string) (io.Closer, error) {
 	case "":
 		return io.NopCloser(nil), nil
 	case "-":
-		r.watching().Events = events.NewEncoder(r.stderr)
+		r.observe(events.NewEncoder(r.stderr))
 		return io.NopCloser(nil), nil
 	}
 	f, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("--json: %w", err)
 	}
-	r.watching().Events = events.NewEncoder(f)
+	r.observe(events.NewEncoder(f))
 	return f, nil
+}
+
+// observe adds o to the observers of every session's events.
+func (r *runner) observe(o events.Observer) {
+	w := r.watching()
+	if w.Events == nil {
+		w.Events = o
+		return
+	}
+	w.Events = events.Fanout{w.Events, o}
+}
+
+// startMonitor is --monitor ADDR: /metrics from the sessions' events.
+func (r *runner) startMonitor(ctx context.Context, addr string) error {
+	if addr == "" {
+		return nil
+	}
+	m := monitor.New(Version)
+	at, err := monitor.Start(ctx, addr, m)
+	if err != nil {
+		return err
+	}
+	r.observe(m)
+	r.logf("Metrics on http://%s/metrics", at)
+	return nil
 }
 
 // openCapture starts --capture: a pcapng file, or the stream on stdout

@@ -120,6 +120,9 @@ func (r *runner) run(ctx context.Context, o *ncatOptions) error {
 		return err
 	}
 	defer evs.Close()
+	if err := r.startMonitor(ctx, o.monitor); err != nil {
+		return err
+	}
 	pcap, err := r.openCapture(o.capture)
 	if err != nil {
 		return err

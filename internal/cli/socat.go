@@ -54,6 +54,7 @@ type relayFlags struct {
 	json           string // --json: "-" for stderr, or a file
 	capture        string // --capture: a pcapng file, or "-" for stdout
 	keylog         string // --keylog: the NSS key log file
+	monitor        string // --monitor: ADDR for /metrics
 	args           []string
 }
 
@@ -109,6 +110,8 @@ func parseRelay(argv []string) (*relayFlags, error) {
 			o.json = "-"
 		case strings.HasPrefix(a, "--json="):
 			o.json = strings.TrimPrefix(a, "--json=")
+		case a == "--monitor" || strings.HasPrefix(a, "--monitor="):
+			o.monitor, err = value(&i, strings.Replace(a, "=", "", 1), "--monitor")
 		case a == "--keylog" || strings.HasPrefix(a, "--keylog="):
 			o.keylog, err = value(&i, strings.Replace(a, "=", "", 1), "--keylog")
 		case a == "--capture" || strings.HasPrefix(a, "--capture="):
@@ -209,6 +212,9 @@ func (r *runner) relay(ctx context.Context, argv []string, socat bool) error {
 		return err
 	}
 	defer evs.Close()
+	if err := r.startMonitor(ctx, o.monitor); err != nil {
+		return err
+	}
 	pcap, err := r.openCapture(o.capture)
 	if err != nil {
 		return err

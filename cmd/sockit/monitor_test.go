@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sockit/sockit/internal/testenv"
+)
+
+// scrape reads /metrics into sample → value ("name{labels}" as written).
+func scrape(t *testing.T, url, accept string) (map[string]float64, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	samples := map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("sample %q: %v", line, err)
+		}
+		samples[line[:i]] = v
+	}
+	return samples, string(b)
+}
+
+// TestMonitorMetrics: a relay's --monitor serves metrics that promtool
+// accepts, and every counter moves by exactly what its clients did.
+func TestMonitorMetrics(t *testing.T) {
+	promtool := testenv.Peer(t, "promtool")
+	up, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	go func() {
+		for {
+			c, err := up.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				b, _ := io.ReadAll(c)
+				c.Write(append(b, b...))
+			}()
+		}
+	}()
+	port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	mport := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	relay := testenv.Start(t, nil, testenv.Binary(t), "relay", "--monitor", "127.0.0.1:"+mport,
+		"TCP-LISTEN:"+port+",bind=127.0.0.1,fork,reuseaddr", "TCP:"+up.Addr().String())
+	waitTCP(t, "127.0.0.1:"+port)
+	waitTCP(t, "127.0.0.1:"+mport)
+	url := "http://127.0.0.1:" + mport + "/metrics"
+	listener := `{listener="127.0.0.1:` + port + `"}`
+	before, _ := scrape(t, url, "")
+	if before["sockit_connections_accepted_total"+listener] != 0 || before["sockit_sessions_closed_total"] != 0 {
+		t.Fatalf("counters before any traffic: %v", before)
+	}
+	const clients = 7
+	var sent, got int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := 0; i < clients; i++ {
+		wg.Go(func() {
+			c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			msg := bytes.Repeat([]byte("m"), 100+i*1000)
+			c.Write(msg)
+			c.(*net.TCPConn).CloseWrite()
+			b, _ := io.ReadAll(c)
+			mu.Lock()
+			sent += len(msg)
+			got += len(b)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	var after map[string]float64
+	var text string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if after, text = scrape(t, url, ""); after["sockit_sessions_closed_total"] == clients {
+			break
+		}
+	}
+	want := map[string]float64{
+		"sockit_connections_accepted_total" + listener:                        clients,
+		"sockit_sessions_active" + listener:                                   0,
+		"sockit_sessions_closed_total":                                        clients,
+		`sockit_session_bytes_total{direction="orig"}`:                        float64(sent),
+		`sockit_session_bytes_total{direction="resp"}`:                        float64(got),
+		"sockit_session_duration_seconds_count":                               clients,
+		`sockit_session_duration_seconds_bucket{le="+Inf"}`:                   clients,
+		"sockit_dials_failed_total":                                           0,
+		`sockit_build_info{version="0.1.0",goversion="` + goVersion(t) + `"}`: 1,
+	}
+	for k, v := range want {
+		if after[k] != v {
+			t.Errorf("%s = %v, want %v", k, after[k], v)
+		}
+	}
+	if got != 2*sent {
+		t.Errorf("clients sent %d and got %d", sent, got)
+	}
+	check := exec.Command(promtool, "check", "metrics")
+	check.Stdin = strings.NewReader(text)
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s\n%s", err, out, text)
+	}
+	_, open := scrape(t, url, "application/openmetrics-text; version=1.0.0")
+	if !strings.HasSuffix(open, "# EOF\n") || !strings.Contains(open, "# TYPE sockit_connections_accepted counter\n") {
+		t.Errorf("OpenMetrics:\n%s", open)
+	}
+	syscall.Kill(relay.Cmd.Process.Pid, syscall.SIGTERM)
+	relay.Wait(t)
+}
+
+var goVersionLine = regexp.MustCompile(`go1\.[0-9.]+`)
+
+// goVersion is the Go the test binary (and so sockit) was built with.
+func goVersion(t *testing.T) string {
+	out, err := exec.Command("go", "env", "GOVERSION").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return goVersionLine.FindString(string(out))
+}
+
+// TestMonitorRefusesTheNetwork: --monitor serves loopback only.
+func TestMonitorRefusesTheNetwork(t *testing.T) {
+	p := testenv.Start(t, nil, testenv.Binary(t), "--monitor", "192.0.2.1:9090", "-l", "127.0.0.1", testenv.FreePort(t, "tcp4", "127.0.0.1"))
+	if code := p.Wait(t); code == 0 || !strings.Contains(p.Stderr.String(), "not a loopback address") || strings.Count(p.Stderr.String(), "\n") != 1 {
+		t.Errorf("exit %d: %q", code, p.Stderr.String())
+	}
+}

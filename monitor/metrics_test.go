@@ -1,0 +1,57 @@
+package monitor
+
+import (
+	"bytes"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sockit/sockit/events"
+)
+
+// TestCounts: each kind of event moves the metrics it should, and only
+// those; labels come from fixed sets.
+func TestCounts(t *testing.T) {
+	m := New("test")
+	l := netip.MustParseAddrPort("127.0.0.1:8080")
+	client := func(port uint16) netip.AddrPort { return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port) }
+	for _, e := range []events.Event{
+		{Kind: events.Accepted, UID: "C1", Orig: client(40000), Resp: l},
+		{Kind: events.Accepted, UID: "C2", Orig: client(40001), Resp: l},
+		{Kind: events.Refused, Local: "127.0.0.1:8080", Reason: "not allowed"},
+		{Kind: events.Refused, Local: "127.0.0.1:8080", Reason: "connection limit reached (2)"},
+		{Kind: events.TLS, UID: "C1"},
+		{Kind: events.ChildStarted, UID: "C1"},
+		{Kind: events.ChildExited, UID: "C1"},
+		{Kind: events.Closed, UID: "C1", OrigBytes: 10, RespBytes: 20, Duration: 5 * time.Millisecond},
+		{Kind: events.Closed, UID: "Cx", ConnState: "REJ"}, // a dial that failed
+		{Kind: events.Connected, UID: "C3"},
+		{Kind: events.Error, Reason: "x"},
+	} {
+		m.Observe(e)
+	}
+	var b bytes.Buffer
+	m.write(&b, false)
+	for _, want := range []string{
+		`sockit_connections_accepted_total{listener="127.0.0.1:8080"} 2`,
+		`sockit_connections_refused_total{listener="127.0.0.1:8080",reason="acl"} 1`,
+		`sockit_connections_refused_total{listener="127.0.0.1:8080",reason="max_conns"} 1`,
+		`sockit_sessions_active{listener="127.0.0.1:8080"} 1`,
+		`sockit_sessions_active{listener=""} 1`,
+		"sockit_sessions_closed_total 1",
+		`sockit_session_bytes_total{direction="orig"} 10`,
+		`sockit_session_bytes_total{direction="resp"} 20`,
+		`sockit_session_duration_seconds_bucket{le="0.001"} 0`,
+		`sockit_session_duration_seconds_bucket{le="0.01"} 1`,
+		"sockit_dials_failed_total 1",
+		"sockit_tls_handshakes_total 1",
+		"sockit_children_running 0",
+		"sockit_children_exited_total 1",
+		"sockit_errors_total 1",
+	} {
+		if !strings.Contains(b.String(), want+"\n") {
+			t.Errorf("no %q in:\n%s", want, b.String())
+		}
+	}
+}
