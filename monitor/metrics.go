@@ -1,7 +1,9 @@
 // Package monitor watches a running sockit server through its events
 // (package events) and serves what it sees: Prometheus metrics at
-// /metrics. It never sees payload bytes, and it shares nothing with the
-// data path but the events, so a slow scraper never slows a session.
+// /metrics, the sessions open now at /api/sessions, and the events as
+// they come at /api/events (Server-Sent Events). It never sees payload
+// bytes, and it shares nothing with the data path but the events, so a
+// slow scraper or browser never slows a session.
 package monitor
 
 import (
@@ -29,6 +31,8 @@ var durationBuckets = []float64{0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 86400}
 type Monitor struct {
 	version string
 	started time.Time
+	table   live
+	stream  fanout
 
 	mu        sync.Mutex
 	accepted  map[string]float64    // by listener
@@ -56,8 +60,11 @@ func New(version string) *Monitor {
 	}
 }
 
-// Observe counts one event.
+// Observe counts one event, keeps the table of live sessions, and
+// passes it on to /api/events.
 func (m *Monitor) Observe(e events.Event) {
+	m.table.observe(e)
+	m.stream.observe(e)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch e.Kind {

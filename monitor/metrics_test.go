@@ -55,3 +55,45 @@ func TestCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowEventClient: a client of /api/events that reads nothing loses
+// events, counted, and the observer never waits for it.
+func TestSlowEventClient(t *testing.T) {
+	var f fanout
+	c := &sseClient{lines: make(chan []byte, 2)}
+	f.clients = map[*sseClient]struct{}{c: {}}
+	done := make(chan struct{})
+	go func() {
+		for i := 0; i < 10; i++ {
+			f.observe(events.Event{Kind: events.Error, Reason: "x"})
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the observer waited for a client that does not read")
+	}
+	if len(c.lines) != 2 || c.dropped.Load() != 8 {
+		t.Errorf("%d queued, %d dropped; want 2 and 8", len(c.lines), c.dropped.Load())
+	}
+}
+
+// TestLiveTable: a session is listed from its accept to its close, with
+// what each direction moved once it is done.
+func TestLiveTable(t *testing.T) {
+	var l live
+	orig, resp := netip.MustParseAddrPort("127.0.0.1:40000"), netip.MustParseAddrPort("127.0.0.1:8080")
+	l.observe(events.Event{Kind: events.Accepted, UID: "C1", Orig: orig, Resp: resp, Time: time.Now()})
+	l.observe(events.Event{Kind: events.Connected, UID: "C1"}) // the relay's other leg
+	l.observe(events.Event{Kind: events.TLS, UID: "C1", TLSVersion: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256"})
+	l.observe(events.Event{Kind: events.HalfClose, UID: "C1", Dir: events.Orig, Bytes: 42})
+	s := l.sessions["C1"]
+	if len(l.sessions) != 1 || s.Orig != orig.String() || !s.OrigDone || s.RespDone || *s.OrigBytes != 42 || s.TLS != "TLS 1.3 TLS_AES_128_GCM_SHA256" {
+		t.Errorf("table %+v", s)
+	}
+	l.observe(events.Event{Kind: events.Closed, UID: "C1"})
+	if len(l.sessions) != 0 {
+		t.Errorf("closed session still listed")
+	}
+}

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Start serves m's /metrics on addr until ctx ends, and returns the
+// Start serves m's /metrics, /api/sessions and /api/events on addr until ctx ends, and returns the
 // address it listens on. It refuses an address that is not loopback:
 // the metrics name every listener and count every session, and nothing
 // here yet controls who may read them.
@@ -33,7 +33,9 @@ func Start(ctx context.Context, addr string, m *Monitor) (net.Addr, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 10 * time.Second}
+	mux.Handle("GET /api/sessions", &m.table)
+	mux.Handle("GET /api/events", &m.stream)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second} // no write timeout: /api/events streams
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return

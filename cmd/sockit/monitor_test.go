@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -158,4 +159,88 @@ func TestMonitorRefusesTheNetwork(t *testing.T) {
 	if code := p.Wait(t); code == 0 || !strings.Contains(p.Stderr.String(), "not a loopback address") || strings.Count(p.Stderr.String(), "\n") != 1 {
 		t.Errorf("exit %d: %q", code, p.Stderr.String())
 	}
+}
+
+// TestMonitorLive: /api/sessions lists the sessions open now, and
+// /api/events streams their events as they happen.
+func TestMonitorLive(t *testing.T) {
+	port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	mport := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	srv := testenv.Start(t, nil, testenv.Binary(t), "--monitor", "127.0.0.1:"+mport, "-k", "-l", "127.0.0.1", port, "-c", "cat")
+	waitTCP(t, "127.0.0.1:"+port)
+	waitTCP(t, "127.0.0.1:"+mport)
+	base := "http://127.0.0.1:" + mport
+	stream, err := http.Get(base + "/api/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	lines := make(chan string, 100)
+	go func() {
+		buf := make([]byte, 4096)
+		var acc string
+		for {
+			n, err := stream.Body.Read(buf)
+			acc += string(buf[:n])
+			for {
+				i := strings.Index(acc, "\n")
+				if i < 0 {
+					break
+				}
+				lines <- acc[:i]
+				acc = acc[i+1:]
+			}
+			if err != nil {
+				close(lines)
+				return
+			}
+		}
+	}()
+	if l := <-lines; !strings.HasPrefix(l, ": sockit events") {
+		t.Fatalf("first SSE line %q", l)
+	}
+	c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("ping\n"))
+	io.ReadFull(c, make([]byte, 5)) // cat answered: the session is up
+	sessions := func() []map[string]any {
+		resp, err := http.Get(base + "/api/sessions")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v struct{ Sessions []map[string]any }
+		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v.Sessions
+	}
+	s := sessions()
+	if len(s) != 1 || s[0]["orig"] != c.LocalAddr().String() || s[0]["child_pid"] == nil {
+		t.Errorf("/api/sessions with one client: %v", s)
+	}
+	var kinds []string
+	for l := range lines {
+		if strings.HasPrefix(l, "data: ") {
+			var e map[string]any
+			json.Unmarshal([]byte(l[6:]), &e)
+			kinds = append(kinds, e["event"].(string))
+			if e["event"] == "child_started" {
+				break
+			}
+		}
+	}
+	if strings.Join(kinds, " ") != "accepted child_started" {
+		t.Errorf("SSE events %q", kinds)
+	}
+	c.Close()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && len(sessions()) != 0; time.Sleep(20 * time.Millisecond) {
+	}
+	if s := sessions(); len(s) != 0 {
+		t.Errorf("after the client left: %v", s)
+	}
+	syscall.Kill(srv.Cmd.Process.Pid, syscall.SIGTERM)
+	srv.Wait(t)
 }
