@@ -2,29 +2,44 @@ package monitor
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 )
 
-// Start serves m's /metrics, /api/sessions and /api/events on addr until ctx ends, and returns the
-// address it listens on. It refuses an address that is not loopback:
-// the metrics name every listener and count every session, and nothing
-// here yet controls who may read them.
-func Start(ctx context.Context, addr string, m *Monitor) (net.Addr, error) {
+// Options say who may read the monitor.
+type Options struct {
+	// Allow, if set, lets only the peers it permits in (403 for the
+	// others), and lets the monitor listen beyond loopback.
+	Allow func(peer netip.Addr) bool
+	// Token, if set, is asked of every request as "Authorization:
+	// Bearer TOKEN" (401 without it), and lets the monitor listen beyond
+	// loopback.
+	Token string
+}
+
+// Start serves m's /metrics, /api/sessions and /api/events on addr
+// until ctx ends, and returns the address it listens on. Without Allow
+// or Token it refuses an address that is not loopback: the monitor
+// names every listener and every peer.
+func Start(ctx context.Context, addr string, m *Monitor, opt Options) (net.Addr, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("monitor %s: %w", addr, err)
 	}
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	if err != nil || len(ips) == 0 {
-		return nil, fmt.Errorf("monitor %s: cannot resolve %q", addr, host)
-	}
-	for _, ip := range ips {
-		if !ip.IsLoopback() {
-			return nil, fmt.Errorf("monitor %s: %s is not a loopback address, and the monitor serves loopback only", addr, ip)
+	if opt.Allow == nil && opt.Token == "" {
+		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		if err != nil || len(ips) == 0 {
+			return nil, fmt.Errorf("monitor %s: cannot resolve %q", addr, host)
+		}
+		for _, ip := range ips {
+			if !ip.IsLoopback() {
+				return nil, fmt.Errorf("monitor %s: %s is not a loopback address; give --monitor-allow or --monitor-token to serve it", addr, ip)
+			}
 		}
 	}
 	ln, err := net.Listen("tcp", addr)
@@ -35,7 +50,7 @@ func Start(ctx context.Context, addr string, m *Monitor) (net.Addr, error) {
 	mux.Handle("GET /metrics", m)
 	mux.Handle("GET /api/sessions", &m.table)
 	mux.Handle("GET /api/events", &m.stream)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second} // no write timeout: /api/events streams
+	srv := &http.Server{Handler: guard(mux, opt), ReadHeaderTimeout: 5 * time.Second} // no write timeout: /api/events streams
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return
@@ -43,4 +58,24 @@ func Start(ctx context.Context, addr string, m *Monitor) (net.Addr, error) {
 	}()
 	context.AfterFunc(ctx, func() { srv.Close() })
 	return ln.Addr(), nil
+}
+
+// guard applies Options to every request.
+func guard(h http.Handler, opt Options) http.Handler {
+	want := []byte("Bearer " + opt.Token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if opt.Allow != nil {
+			ap, err := netip.ParseAddrPort(r.RemoteAddr)
+			if err != nil || !opt.Allow(ap.Addr().Unmap()) {
+				http.Error(w, "not allowed", http.StatusForbidden)
+				return
+			}
+		}
+		if opt.Token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="sockit monitor"`)
+			http.Error(w, "a token is needed", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -244,3 +244,47 @@ func TestMonitorLive(t *testing.T) {
 	syscall.Kill(srv.Cmd.Process.Pid, syscall.SIGTERM)
 	srv.Wait(t)
 }
+
+// TestMonitorAccess: --monitor-token asks every request for its bearer
+// token, and lets the monitor listen beyond loopback; --monitor-allow
+// lets only the hosts it names read it.
+func TestMonitorAccess(t *testing.T) {
+	get := func(url, token string) int {
+		req, _ := http.NewRequest("GET", url, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	tests := []struct {
+		name  string
+		bind  string // the monitor's host
+		flags []string
+		token string
+		want  int
+	}{
+		{"token missing", "0.0.0.0", []string{"--monitor-token", "s3cret"}, "", http.StatusUnauthorized},
+		{"token wrong", "0.0.0.0", []string{"--monitor-token", "s3cret"}, "guess", http.StatusUnauthorized},
+		{"token right", "0.0.0.0", []string{"--monitor-token", "s3cret"}, "s3cret", http.StatusOK},
+		{"allowed", "127.0.0.1", []string{"--monitor-allow", "127.0.0.1"}, "", http.StatusOK},
+		{"not allowed", "127.0.0.1", []string{"--monitor-allow", "127.0.0.2"}, "", http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mport := testenv.FreePort(t, "tcp4", "127.0.0.1")
+			argv := append([]string{testenv.Binary(t), "--monitor", tt.bind + ":" + mport}, tt.flags...)
+			p := testenv.Start(t, nil, append(argv, "-k", "-l", "127.0.0.1", testenv.FreePort(t, "tcp4", "127.0.0.1"))...)
+			waitTCP(t, "127.0.0.1:"+mport)
+			if got := get("http://127.0.0.1:"+mport+"/metrics", tt.token); got != tt.want {
+				t.Errorf("status %d, want %d", got, tt.want)
+			}
+			syscall.Kill(p.Cmd.Process.Pid, syscall.SIGTERM)
+			p.Wait(t)
+		})
+	}
+}

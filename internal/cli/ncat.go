@@ -26,10 +26,11 @@ type ncatOptions struct {
 	verbose, maxConns, backlog                    int
 	sourcePort, source, exec, shExec, luaExec     string
 	output, hexDump, eof                          string
-	json                                          string // --json: "-" for stderr, or a file
-	capture                                       string // --capture: a pcapng file, or "-" for stdout
-	keylog                                        string // --keylog: the NSS key log file
-	monitor                                       string // --monitor: ADDR for /metrics
+	json                                          string   // --json: "-" for stderr, or a file
+	capture                                       string   // --capture: a pcapng file, or "-" for stdout
+	keylog                                        string   // --keylog: the NSS key log file
+	monitor, monitorToken                         string   // --monitor: ADDR for /metrics; --monitor-token
+	monitorAllow                                  []string // --monitor-allow
 	wait, idle, delay                             time.Duration
 	args                                          []string
 	badTime                                       error // a refused -w/-i/-d value, in ncat's words
@@ -91,7 +92,9 @@ func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
 	fs.BoolVar(&o.recvOnly, "recv-only", false, "only receive data, never send anything")
 	fs.StringVar(&o.json, "json", "", "write what happens as NDJSON events (docs/events.md) to stderr, or to FILE with --json=FILE")
 	fs.Lookup("json").NoOptDefVal = "-"
-	fs.StringVar(&o.monitor, "monitor", "", "serve Prometheus metrics of the sessions at http://ADDR/metrics (loopback only)")
+	fs.StringVar(&o.monitor, "monitor", "", "serve metrics and live sessions at http://ADDR/ (/metrics, /api/sessions, /api/events); loopback only unless --monitor-allow or --monitor-token")
+	fs.StringSliceVar(&o.monitorAllow, "monitor-allow", nil, "let only these hosts read the monitor (--allow's syntax)")
+	fs.StringVar(&o.monitorToken, "monitor-token", "", `ask every monitor request for "Authorization: Bearer TOKEN"`)
 	fs.StringVar(&o.keylog, "keylog", "", "append the TLS session keys to FILE (NSS key log, mode 0600), as SSLKEYLOGFILE does")
 	fs.StringVar(&o.capture, "capture", "", "write every session as pcapng to FILE (mode 0600), or to stdout with -, for Wireshark")
 	fs.StringVar(&o.eof, "eof", "", "when the session ends: wait (both streams done; sockit's default), remote (the peer's stream ends; ncat's listener), stdin (stdin ends), drain:DURATION (that long after stdin ends)")

@@ -50,12 +50,23 @@ func (r *runner) observe(o events.Observer) {
 }
 
 // startMonitor is --monitor ADDR: /metrics from the sessions' events.
-func (r *runner) startMonitor(ctx context.Context, addr string) error {
+func (r *runner) startMonitor(ctx context.Context, addr string, allow []string, token string) error {
 	if addr == "" {
+		if len(allow) > 0 || token != "" {
+			return usagef("--monitor-allow and --monitor-token go with --monitor")
+		}
 		return nil
 	}
+	opt := monitor.Options{Token: token}
+	if len(allow) > 0 {
+		acc, err := endpoint.ParseAccess(ctx, allow, nil)
+		if err != nil {
+			return usagef("--monitor-allow: %v", err)
+		}
+		opt.Allow = acc.Permits
+	}
 	m := monitor.New(Version)
-	at, err := monitor.Start(ctx, addr, m)
+	at, err := monitor.Start(ctx, addr, m, opt)
 	if err != nil {
 		return err
 	}

@@ -51,10 +51,12 @@ type relayFlags struct {
 	version        bool
 	help           int // -h 1, -hh 2, -hhh 3
 	explain        bool
-	json           string // --json: "-" for stderr, or a file
-	capture        string // --capture: a pcapng file, or "-" for stdout
-	keylog         string // --keylog: the NSS key log file
-	monitor        string // --monitor: ADDR for /metrics
+	json           string   // --json: "-" for stderr, or a file
+	capture        string   // --capture: a pcapng file, or "-" for stdout
+	keylog         string   // --keylog: the NSS key log file
+	monitor        string   // --monitor: ADDR for /metrics
+	monitorToken   string   // --monitor-token
+	monitorAllow   []string // --monitor-allow
 	args           []string
 }
 
@@ -110,6 +112,12 @@ func parseRelay(argv []string) (*relayFlags, error) {
 			o.json = "-"
 		case strings.HasPrefix(a, "--json="):
 			o.json = strings.TrimPrefix(a, "--json=")
+		case a == "--monitor-token" || strings.HasPrefix(a, "--monitor-token="):
+			o.monitorToken, err = value(&i, strings.Replace(a, "=", "", 1), "--monitor-token")
+		case a == "--monitor-allow" || strings.HasPrefix(a, "--monitor-allow="):
+			var v string
+			v, err = value(&i, strings.Replace(a, "=", "", 1), "--monitor-allow")
+			o.monitorAllow = append(o.monitorAllow, strings.Split(v, ",")...)
 		case a == "--monitor" || strings.HasPrefix(a, "--monitor="):
 			o.monitor, err = value(&i, strings.Replace(a, "=", "", 1), "--monitor")
 		case a == "--keylog" || strings.HasPrefix(a, "--keylog="):
@@ -212,7 +220,7 @@ func (r *runner) relay(ctx context.Context, argv []string, socat bool) error {
 		return err
 	}
 	defer evs.Close()
-	if err := r.startMonitor(ctx, o.monitor); err != nil {
+	if err := r.startMonitor(ctx, o.monitor, o.monitorAllow, o.monitorToken); err != nil {
 		return err
 	}
 	pcap, err := r.openCapture(o.capture)
