@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"crypto/subtle"
+	_ "embed"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +11,11 @@ import (
 	"net/netip"
 	"time"
 )
+
+// page is the live view: one file, no assets from anywhere else.
+//
+//go:embed page.html
+var page []byte
 
 // Options say who may read the monitor.
 type Options struct {
@@ -22,7 +28,8 @@ type Options struct {
 	Token string
 }
 
-// Start serves m's /metrics, /api/sessions and /api/events on addr
+// Start serves the live page (/), m's /metrics, /api/sessions and
+// /api/events on addr
 // until ctx ends, and returns the address it listens on. Without Allow
 // or Token it refuses an address that is not loopback: the monitor
 // names every listener and every peer.
@@ -50,6 +57,11 @@ func Start(ctx context.Context, addr string, m *Monitor, opt Options) (net.Addr,
 	mux.Handle("GET /metrics", m)
 	mux.Handle("GET /api/sessions", &m.table)
 	mux.Handle("GET /api/events", &m.stream)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'")
+		w.Write(page) //nolint:errcheck // the browser went away
+	})
 	srv := &http.Server{Handler: guard(mux, opt), ReadHeaderTimeout: 5 * time.Second} // no write timeout: /api/events streams
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -71,7 +83,9 @@ func guard(h http.Handler, opt Options) http.Handler {
 				return
 			}
 		}
-		if opt.Token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+		// The page holds no data: it asks for it with the token from
+		// its own URL's fragment, which never reaches the server.
+		if opt.Token != "" && r.URL.Path != "/" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="sockit monitor"`)
 			http.Error(w, "a token is needed", http.StatusUnauthorized)
 			return
