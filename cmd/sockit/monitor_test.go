@@ -288,3 +288,34 @@ func TestMonitorAccess(t *testing.T) {
 		})
 	}
 }
+
+// TestTop: `sockit top ADDR` prints the monitor's open sessions (once,
+// when stdout is not a terminal), and says why when it cannot.
+func TestTop(t *testing.T) {
+	port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	mport := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	srv := testenv.Start(t, nil, testenv.Binary(t), "--monitor", "127.0.0.1:"+mport, "--monitor-token", "tk", "-k", "-l", "127.0.0.1", port, "-c", "cat")
+	waitTCP(t, "127.0.0.1:"+port)
+	waitTCP(t, "127.0.0.1:"+mport)
+	c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("x\n"))
+	io.ReadFull(c, make([]byte, 2))
+	p := testenv.Start(t, nil, testenv.Binary(t), "top", "--token", "tk", "127.0.0.1:"+mport)
+	if code := p.Wait(t); code != 0 {
+		t.Fatalf("top: exit %d: %s", code, p.Stderr.String())
+	}
+	out := p.Stdout.String()
+	if !strings.HasPrefix(out, "1 sessions open at ") || !strings.Contains(out, c.LocalAddr().String()) || !strings.Contains(out, "ORIGINATOR") {
+		t.Errorf("top printed:\n%s", out)
+	}
+	p = testenv.Start(t, nil, testenv.Binary(t), "top", "127.0.0.1:"+mport) // no token
+	if code := p.Wait(t); code != 1 || !strings.Contains(p.Stderr.String(), "401") || strings.Count(p.Stderr.String(), "\n") != 1 {
+		t.Errorf("top without the token: exit %d, %q", code, p.Stderr.String())
+	}
+	syscall.Kill(srv.Cmd.Process.Pid, syscall.SIGTERM)
+	srv.Wait(t)
+}

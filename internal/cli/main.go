@@ -64,6 +64,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		if len(argv) > 0 && argv[0] == "relay" {
 			r.name = "sockit relay"
 			err = r.relay(ctx, argv[1:], false)
+		} else if len(argv) > 0 && argv[0] == "top" && (len(argv) == 1 || !isPort(argv[1])) {
+			err = r.top(ctx, argv[1:]) // "sockit top 80" is still a host named top
 		} else if len(argv) == 1 && argv[0] == "version" {
 			printVersion(stdout) // alone: a host named "version" needs a port
 		} else if len(argv) > 0 && argv[0] == "install-links" {
