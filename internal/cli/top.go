@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -30,15 +32,15 @@ func (r *runner) top(ctx context.Context, argv []string) error {
 		case strings.HasPrefix(a, "--token="):
 			token = strings.TrimPrefix(a, "--token=")
 		case strings.HasPrefix(a, "-"):
-			return usagef("top: unknown option %s (want --once, --token TOKEN)", a)
+			return usagef("unknown option %s for top (it takes --once and --token TOKEN)", a)
 		case addr == "":
 			addr = a
 		default:
-			return usagef("top: one monitor address, got %q and %q", addr, a)
+			return usagef("one monitor address for top, not %q and %q", addr, a)
 		}
 	}
 	if addr == "" {
-		return usagef("top: which monitor? sockit top 127.0.0.1:9090")
+		return usagef("which monitor? Give its address, as in: sockit top 127.0.0.1:9090")
 	}
 	if !strings.Contains(addr, "://") {
 		addr = "http://" + addr
@@ -50,7 +52,11 @@ func (r *runner) top(ctx context.Context, argv []string) error {
 	for {
 		table, err := topTable(ctx, client, addr, token)
 		if err != nil {
-			return fmt.Errorf("top %s: %w", addr, err)
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = unwrapOp(ue.Err)
+			}
+			return fmt.Errorf("monitor at %s: %w", strings.TrimPrefix(addr, "http://"), err)
 		}
 		if !once {
 			fmt.Fprint(r.stdout, "\x1b[H\x1b[2J") // home, clear
@@ -82,7 +88,7 @@ func topTable(ctx context.Context, client *http.Client, base, token string) (str
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%s", resp.Status)
+		return "", fmt.Errorf("it answers %s", resp.Status)
 	}
 	var v struct {
 		Sessions []struct {
