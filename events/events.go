@@ -95,6 +95,10 @@ type Event struct {
 
 	PortNumber int    // Port
 	State      string // "open", "closed", "filtered" (Port)
+
+	// Close, on Accepted and Connected, ends the session from outside
+	// (a monitor's control). It is not part of the written event.
+	Close func()
 }
 
 // Observer receives events. Observe is called from many goroutines and

@@ -18,6 +18,7 @@ const maxLive = 100_000
 
 // live is the table of sessions open now, kept from the events.
 type live struct {
+	control  bool // sessions may be closed through the API
 	mu       sync.Mutex
 	sessions map[string]*liveSession
 	omitted  map[string]bool // sessions open beyond maxLive, not shown
@@ -41,6 +42,7 @@ type liveSession struct {
 	RespDone  bool   `json:"resp_done"`
 	TLS       string `json:"tls,omitempty"` // "TLS 1.3 TLS_AES_128_GCM_SHA256"
 	ChildPID  int    `json:"child_pid,omitempty"`
+	close     func()
 }
 
 func (l *live) observe(e events.Event) {
@@ -62,7 +64,7 @@ func (l *live) observe(e events.Event) {
 			l.omitted[e.UID] = true
 			return
 		}
-		s = &liveSession{UID: e.UID, Proto: e.Proto, Local: e.Local, Remote: e.Remote, CommunityID: e.CommunityID, Start: e.Time}
+		s = &liveSession{UID: e.UID, Proto: e.Proto, Local: e.Local, Remote: e.Remote, CommunityID: e.CommunityID, Start: e.Time, close: e.Close}
 		if e.Orig.IsValid() {
 			s.Orig, s.Resp = e.Orig.String(), e.Resp.String()
 		}
@@ -107,7 +109,30 @@ func (l *live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(struct { //nolint:errcheck // the client went away
 		Sessions []liveSession `json:"sessions"`
 		Omitted  int           `json:"omitted,omitempty"`
-	}{rows, omitted})
+		Control  bool          `json:"control"`
+	}{rows, omitted, l.control})
+}
+
+// closeSession is POST /api/sessions/{uid}/close: the session ends, when
+// the monitor was started with control.
+func (l *live) closeSession(w http.ResponseWriter, r *http.Request) {
+	if !l.control {
+		http.Error(w, "closing sessions needs --monitor-allow-control", http.StatusForbidden)
+		return
+	}
+	l.mu.Lock()
+	s := l.sessions[r.PathValue("uid")]
+	var close func()
+	if s != nil {
+		close = s.close
+	}
+	l.mu.Unlock()
+	if close == nil {
+		http.Error(w, "no such session", http.StatusNotFound)
+		return
+	}
+	close()
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // fanout sends every event to the /api/events clients as Server-Sent

@@ -26,6 +26,9 @@ type Options struct {
 	// Bearer TOKEN" (401 without it), and lets the monitor listen beyond
 	// loopback.
 	Token string
+	// Control lets a reader end a session: POST
+	// /api/sessions/{uid}/close, and the page's close buttons.
+	Control bool
 }
 
 // Start serves the live page (/), m's /metrics, /api/sessions and
@@ -55,7 +58,9 @@ func Start(ctx context.Context, addr string, m *Monitor, opt Options) (net.Addr,
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m)
+	m.table.control = opt.Control
 	mux.Handle("GET /api/sessions", &m.table)
+	mux.HandleFunc("POST /api/sessions/{uid}/close", m.table.closeSession)
 	mux.Handle("GET /api/events", &m.stream)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

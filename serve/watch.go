@@ -113,6 +113,10 @@ type Session struct {
 	inbound bool          // the remote end originated the session
 	legs    [2]*leg       // --capture's two sides, a and b of the join
 	tlsWait chan struct{} // closed once a server's handshake has been told
+
+	mu    sync.Mutex
+	conns []stream.Conn // what close closes
+	proc  *os.Process   // the session's command, if any
 }
 
 // newFlow starts the events of a session on c; accepted says the peer
@@ -234,7 +238,9 @@ func (f *Session) Connected(c stream.Conn) {
 	if f == nil {
 		return
 	}
+	f.track(c)
 	f.Emit(events.Connected, func(e *events.Event) {
+		e.Close = f.close
 		e.Family = family(c.RemoteAddr())
 		if e.Remote != "" {
 			e.Tried = []string{e.Remote}
@@ -250,8 +256,35 @@ func (f *Session) Accepted(c stream.Conn) {
 	if f == nil {
 		return
 	}
-	f.Emit(events.Accepted, func(e *events.Event) { e.Verdict = "allow" })
+	f.track(c)
+	f.Emit(events.Accepted, func(e *events.Event) { e.Verdict, e.Close = "allow", f.close })
 	f.tls(c)
+}
+
+// track remembers a conn of the session, for close.
+func (f *Session) track(c stream.Conn) {
+	f.mu.Lock()
+	f.conns = append(f.conns, c)
+	f.mu.Unlock()
+}
+
+// close ends the session from outside (the monitor's control): its
+// conns are closed, which ends its copy, and its command is stopped.
+func (f *Session) close() {
+	f.mu.Lock()
+	conns, child := f.conns, f.proc
+	f.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+	if child != nil {
+		// The command leads a process group of its own (endpoint.Command
+		// starts it so): end all of it, sh -c's children too.
+		if pgid, err := syscall.Getpgid(child.Pid); err == nil && pgid == child.Pid {
+			syscall.Kill(-child.Pid, syscall.SIGTERM) //nolint:errcheck // it may have exited
+		}
+		child.Signal(syscall.SIGTERM) //nolint:errcheck // it may have exited
+	}
 }
 
 // tls tells of c's handshake, if c is TLS, and lets its captured
@@ -303,6 +336,9 @@ func (f *Session) Child(cmd *exec.Cmd) func() {
 		return func() {}
 	}
 	pid := cmd.Process.Pid
+	f.mu.Lock()
+	f.proc = cmd.Process
+	f.mu.Unlock()
 	f.Emit(events.ChildStarted, func(e *events.Event) { e.PID, e.Command = pid, strings.Join(cmd.Args, " ") })
 	return func() {
 		f.Emit(events.ChildExited, func(e *events.Event) {
@@ -389,6 +425,7 @@ func (f *Session) Leg(c stream.Conn) {
 	if f == nil {
 		return
 	}
+	f.track(c)
 	e := flowOf(c, false)
 	e.Kind, e.UID = events.Connected, f.base.UID
 	e.Family = family(c.RemoteAddr())

@@ -235,6 +235,15 @@ func TestMonitorLive(t *testing.T) {
 	if strings.Join(kinds, " ") != "accepted child_started" {
 		t.Errorf("SSE events %q", kinds)
 	}
+	// Without --monitor-allow-control, no reader may end a session.
+	resp, err := http.Post(base+"/api/sessions/"+s[0]["uid"].(string)+"/close", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("close without control: %s", resp.Status)
+	}
 	c.Close()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && len(sessions()) != 0; time.Sleep(20 * time.Millisecond) {
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -23,7 +24,7 @@ func TestMonitorPage(t *testing.T) {
 	browser := testenv.Peer(t, "chromium")
 	port := testenv.FreePort(t, "tcp4", "127.0.0.1")
 	mport := testenv.FreePort(t, "tcp4", "127.0.0.1")
-	srv := testenv.Start(t, nil, testenv.Binary(t), "--monitor", "127.0.0.1:"+mport, "-k", "-l", "127.0.0.1", port, "-c", "cat")
+	srv := testenv.Start(t, nil, testenv.Binary(t), "--monitor", "127.0.0.1:"+mport, "--monitor-allow-control", "-k", "-l", "127.0.0.1", port, "-c", "cat")
 	waitTCP(t, "127.0.0.1:"+port)
 	waitTCP(t, "127.0.0.1:"+mport)
 
@@ -78,6 +79,18 @@ func TestMonitorPage(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("accepted").textContent === "3"`,
 		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		t.Errorf("totals: %v", err)
+	}
+	// With --monitor-allow-control, the oldest row's close button ends
+	// the first client's session: it reads EOF, and the row goes.
+	if _, err := chromedp.Run(ctx, chromedp.Click(chromedp.CSS(`#sessions tr:first-child button.close`))); err != nil {
+		t.Fatalf("close button: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, rows(1)); err != nil {
+		t.Errorf("after the close button: %v", err)
+	}
+	clients[0].SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := clients[0].Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Errorf("the closed session's client read %d bytes, %v; want EOF", n, err)
 	}
 	syscall.Kill(srv.Cmd.Process.Pid, syscall.SIGTERM)
 	srv.Wait(t)

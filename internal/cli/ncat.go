@@ -31,6 +31,7 @@ type ncatOptions struct {
 	keylog                                        string   // --keylog: the NSS key log file
 	monitor, monitorToken                         string   // --monitor: ADDR for /metrics; --monitor-token
 	monitorAllow                                  []string // --monitor-allow
+	monitorControl                                bool     // --monitor-allow-control
 	wait, idle, delay                             time.Duration
 	args                                          []string
 	badTime                                       error // a refused -w/-i/-d value, in ncat's words
@@ -94,6 +95,7 @@ func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
 	fs.Lookup("json").NoOptDefVal = "-"
 	fs.StringVar(&o.monitor, "monitor", "", "serve metrics and live sessions at http://ADDR/ (/metrics, /api/sessions, /api/events); loopback only unless --monitor-allow or --monitor-token")
 	fs.StringSliceVar(&o.monitorAllow, "monitor-allow", nil, "let only these hosts read the monitor (--allow's syntax)")
+	fs.BoolVar(&o.monitorControl, "monitor-allow-control", false, "let the monitor's readers close sessions (POST /api/sessions/UID/close, the page's buttons)")
 	fs.StringVar(&o.monitorToken, "monitor-token", "", `ask every monitor request for "Authorization: Bearer TOKEN"`)
 	fs.StringVar(&o.keylog, "keylog", "", "append the TLS session keys to FILE (NSS key log, mode 0600), as SSLKEYLOGFILE does")
 	fs.StringVar(&o.capture, "capture", "", "write every session as pcapng to FILE (mode 0600), or to stdout with -, for Wireshark")

@@ -50,14 +50,14 @@ func (r *runner) observe(o events.Observer) {
 }
 
 // startMonitor is --monitor ADDR: /metrics from the sessions' events.
-func (r *runner) startMonitor(ctx context.Context, addr string, allow []string, token string) error {
+func (r *runner) startMonitor(ctx context.Context, addr string, allow []string, token string, control bool) error {
 	if addr == "" {
-		if len(allow) > 0 || token != "" {
-			return usagef("--monitor-allow and --monitor-token go with --monitor")
+		if len(allow) > 0 || token != "" || control {
+			return usagef("--monitor-allow, --monitor-token and --monitor-allow-control go with --monitor")
 		}
 		return nil
 	}
-	opt := monitor.Options{Token: token}
+	opt := monitor.Options{Token: token, Control: control}
 	if len(allow) > 0 {
 		acc, err := endpoint.ParseAccess(ctx, allow, nil)
 		if err != nil {

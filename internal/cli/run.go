@@ -120,7 +120,7 @@ func (r *runner) run(ctx context.Context, o *ncatOptions) error {
 		return err
 	}
 	defer evs.Close()
-	if err := r.startMonitor(ctx, o.monitor, o.monitorAllow, o.monitorToken); err != nil {
+	if err := r.startMonitor(ctx, o.monitor, o.monitorAllow, o.monitorToken, o.monitorControl); err != nil {
 		return err
 	}
 	pcap, err := r.openCapture(o.capture)

@@ -57,6 +57,7 @@ type relayFlags struct {
 	monitor        string   // --monitor: ADDR for /metrics
 	monitorToken   string   // --monitor-token
 	monitorAllow   []string // --monitor-allow
+	monitorControl bool     // --monitor-allow-control
 	args           []string
 }
 
@@ -112,6 +113,8 @@ func parseRelay(argv []string) (*relayFlags, error) {
 			o.json = "-"
 		case strings.HasPrefix(a, "--json="):
 			o.json = strings.TrimPrefix(a, "--json=")
+		case a == "--monitor-allow-control":
+			o.monitorControl = true
 		case a == "--monitor-token" || strings.HasPrefix(a, "--monitor-token="):
 			o.monitorToken, err = value(&i, strings.Replace(a, "=", "", 1), "--monitor-token")
 		case a == "--monitor-allow" || strings.HasPrefix(a, "--monitor-allow="):
@@ -220,7 +223,7 @@ func (r *runner) relay(ctx context.Context, argv []string, socat bool) error {
 		return err
 	}
 	defer evs.Close()
-	if err := r.startMonitor(ctx, o.monitor, o.monitorAllow, o.monitorToken); err != nil {
+	if err := r.startMonitor(ctx, o.monitor, o.monitorAllow, o.monitorToken, o.monitorControl); err != nil {
 		return err
 	}
 	pcap, err := r.openCapture(o.capture)
