@@ -95,3 +95,41 @@ func TestMonitorPage(t *testing.T) {
 	syscall.Kill(srv.Cmd.Process.Pid, syscall.SIGTERM)
 	srv.Wait(t)
 }
+
+// TestMonitorThousandSessions: with 1,000 sessions open, /api/sessions
+// lists every one and the page shows them all. How long the page took
+// to show them is logged, not asserted (timing belongs in benchmarks).
+func TestMonitorThousandSessions(t *testing.T) {
+	browser := testenv.Peer(t, "chromium")
+	port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	mport := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	srv := testenv.Start(t, nil, testenv.Binary(t), "--monitor", "127.0.0.1:"+mport, "-m", "2000", "-k", "-l", "127.0.0.1", port) // ncat's -m is 100 by default
+	waitTCP(t, "127.0.0.1:"+port)
+	waitTCP(t, "127.0.0.1:"+mport)
+	const n = 1000
+	for i := 0; i < n; i++ {
+		c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"), chromedp.Flag("no-proxy-server", true),
+		chromedp.UserDataDir(t.TempDir()))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	start := time.Now()
+	if _, err := chromedp.Run(ctx, chromedp.Navigate("http://127.0.0.1:"+mport+"/")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll("#sessions tr").length === `+strconv.Itoa(n),
+		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatalf("%d rows: %v", n, err)
+	}
+	t.Logf("the page showed %d sessions %v after it was opened", n, time.Since(start).Round(time.Millisecond))
+	syscall.Kill(srv.Cmd.Process.Pid, syscall.SIGTERM)
+	srv.Wait(t)
+}
