@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -42,7 +43,22 @@ type liveSession struct {
 	RespDone  bool   `json:"resp_done"`
 	TLS       string `json:"tls,omitempty"` // "TLS 1.3 TLS_AES_128_GCM_SHA256"
 	ChildPID  int    `json:"child_pid,omitempty"`
-	close     func()
+	// What each direction has moved so far, and its rate since the last
+	// look (bytes per second), as the kernel counts the session's TCP
+	// socket (TLS: the records' bytes).
+	OrigSoFar *uint64  `json:"orig_bytes_so_far,omitempty"`
+	RespSoFar *uint64  `json:"resp_bytes_so_far,omitempty"`
+	OrigRate  *float64 `json:"orig_rate,omitempty"`
+	RespRate  *float64 `json:"resp_rate,omitempty"`
+
+	close   func()
+	inbound bool // accepted: sockit's socket is the responder's end
+	local   netip.AddrPort
+	remote  netip.AddrPort
+	last    struct {
+		at         time.Time
+		orig, resp uint64
+	}
 }
 
 func (l *live) observe(e events.Event) {
@@ -64,9 +80,15 @@ func (l *live) observe(e events.Event) {
 			l.omitted[e.UID] = true
 			return
 		}
-		s = &liveSession{UID: e.UID, Proto: e.Proto, Local: e.Local, Remote: e.Remote, CommunityID: e.CommunityID, Start: e.Time, close: e.Close}
+		s = &liveSession{UID: e.UID, Proto: e.Proto, Local: e.Local, Remote: e.Remote, CommunityID: e.CommunityID, Start: e.Time, close: e.Close,
+			inbound: e.Kind == events.Accepted}
 		if e.Orig.IsValid() {
 			s.Orig, s.Resp = e.Orig.String(), e.Resp.String()
+			o, r := netip.AddrPortFrom(e.Orig.Addr().Unmap(), e.Orig.Port()), netip.AddrPortFrom(e.Resp.Addr().Unmap(), e.Resp.Port())
+			s.local, s.remote = o, r
+			if s.inbound {
+				s.local, s.remote = r, o
+			}
 		}
 		l.sessions[e.UID] = s
 	case events.TLS:
@@ -94,10 +116,25 @@ func (l *live) observe(e events.Event) {
 
 // ServeHTTP is /api/sessions: the sessions open now, oldest first.
 func (l *live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	counts, _ := tcpSockets() // none: the counts come at each direction's end
 	now := time.Now()
 	l.mu.Lock()
 	rows := make([]liveSession, 0, len(l.sessions))
 	for _, s := range l.sessions {
+		if c, ok := counts[[2]netip.AddrPort{s.local, s.remote}]; ok && s.Proto == "tcp" {
+			orig, resp := c.received, c.sent // the client's bytes reach sockit's end
+			if !s.inbound {
+				orig, resp = c.sent, c.received
+			}
+			if !s.last.at.IsZero() {
+				if dt := now.Sub(s.last.at).Seconds(); dt > 0 {
+					or, rr := float64(orig-min(orig, s.last.orig))/dt, float64(resp-min(resp, s.last.resp))/dt
+					s.OrigRate, s.RespRate = &or, &rr
+				}
+			}
+			s.last.at, s.last.orig, s.last.resp = now, orig, resp
+			s.OrigSoFar, s.RespSoFar = &orig, &resp
+		}
 		row := *s
 		row.AgeSeconds = now.Sub(s.Start).Seconds()
 		rows = append(rows, row)

@@ -221,6 +221,16 @@ func TestMonitorLive(t *testing.T) {
 	if len(s) != 1 || s[0]["orig"] != c.LocalAddr().String() || s[0]["child_pid"] == nil {
 		t.Errorf("/api/sessions with one client: %v", s)
 	}
+	// The kernel's counts of the open session: "ping\n" each way (the
+	// echo's count is its acknowledged bytes, so it may lag a moment).
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if s = sessions(); len(s) == 1 && s[0]["orig_bytes_so_far"] == 5.0 && s[0]["resp_bytes_so_far"] == 5.0 {
+			break
+		}
+	}
+	if len(s) != 1 || s[0]["orig_bytes_so_far"] != 5.0 || s[0]["resp_bytes_so_far"] != 5.0 || s[0]["orig_rate"] == nil {
+		t.Errorf("counts so far: %v", s)
+	}
 	var kinds []string
 	for l := range lines {
 		if strings.HasPrefix(l, "data: ") {
