@@ -78,6 +78,7 @@ type wire struct {
 	Status      *int     `json:"status,omitempty"`
 	Attempt     int      `json:"attempt,omitempty"`
 	Reason      string   `json:"reason,omitempty"`
+	Op          string   `json:"op,omitempty"`
 	Port        int      `json:"port,omitempty"`
 	State       string   `json:"state,omitempty"`
 }
@@ -89,7 +90,7 @@ func Marshal(e Event) ([]byte, error) {
 		CommunityID: e.CommunityID, Local: e.Local, Remote: e.Remote, Family: e.Family,
 		Tried: e.Tried, Verdict: e.Verdict, TLSVersion: e.TLSVersion, Cipher: e.Cipher,
 		ALPN: e.ALPN, SNI: e.SNI, PeerSHA256: e.PeerSHA256, Dir: e.Dir, ConnState: e.ConnState,
-		PID: e.PID, Command: e.Command, Attempt: e.Attempt, Reason: e.Reason,
+		PID: e.PID, Command: e.Command, Attempt: e.Attempt, Reason: e.Reason, Op: e.Op,
 		Port: e.PortNumber, State: e.State,
 	}
 	if e.Orig.IsValid() {

@@ -54,7 +54,7 @@ func everyKind() []Event {
 			e.Duration, e.OrigBytes, e.RespBytes, e.ConnState = 11*time.Millisecond, 12, 0, "SF"
 		})),
 		at(12, Event{Kind: Retry, Proto: "tcp", Remote: "127.0.0.1:5432", Attempt: 2, Reason: "connection refused"}),
-		at(13, Event{Kind: Error, Reason: "listen tcp 127.0.0.1:8080: address already in use"}),
+		at(13, Event{Kind: Error, Op: "tls", Reason: "tls handshake: remote error: tls: bad certificate"}),
 		at(14, Event{Kind: Port, Proto: "tcp", Remote: "127.0.0.1", PortNumber: 22, State: "open"}),
 		at(15, Event{Kind: Closed, UID: "CzYxWvUtSrQpOnMlKj", Proto: "unix", Local: "/run/x.sock", Remote: "exec:/bin/cat", ConnState: "SF"}),
 	}

@@ -46,8 +46,9 @@ type Monitor struct {
 	tls       float64
 	children  float64 // running
 	exited    float64
-	errors    float64
+	errors    map[string]float64 // by op: tls, exec, dial, other
 	dialFails float64
+	tlsFails  float64
 }
 
 // New returns a Monitor of a program of that version.
@@ -55,7 +56,7 @@ func New(version string) *Monitor {
 	return &Monitor{
 		version: version, started: time.Now(),
 		accepted: map[string]float64{}, refused: map[[2]string]float64{}, active: map[string]float64{},
-		live: map[string]string{}, bytes: map[string]float64{"orig": 0, "resp": 0},
+		live: map[string]string{}, bytes: map[string]float64{"orig": 0, "resp": 0}, errors: map[string]float64{},
 		durations: make([]float64, len(durationBuckets)+1),
 	}
 }
@@ -92,11 +93,23 @@ func (m *Monitor) Observe(e events.Event) {
 		m.children--
 		m.exited++
 	case events.Error:
-		m.errors++
+		op := e.Op
+		switch op {
+		case "tls", "exec", "dial":
+		default:
+			op = "other"
+		}
+		m.errors[op]++
+		if op == "tls" {
+			m.tlsFails++
+		}
 	case events.Closed:
 		l, ok := m.live[e.UID]
 		if !ok { // a dial that failed: no session was live
 			m.dialFails++
+			if e.Op == "tls" {
+				m.tlsFails++
+			}
 			return
 		}
 		delete(m.live, e.UID)
@@ -181,12 +194,16 @@ func (m *Monitor) write(w io.Writer, open bool) {
 	fmt.Fprintf(w, "sockit_dials_failed_total %s\n", num(m.dialFails))
 	fam("sockit_tls_handshakes_total", "counter", "TLS handshakes completed.")
 	fmt.Fprintf(w, "sockit_tls_handshakes_total %s\n", num(m.tls))
+	fam("sockit_tls_failures_total", "counter", "TLS handshakes that failed, as a server's or in a dial.")
+	fmt.Fprintf(w, "sockit_tls_failures_total %s\n", num(m.tlsFails))
 	fam("sockit_children_running", "gauge", "Commands running for sessions (-e, -c, EXEC, SYSTEM).")
 	fmt.Fprintf(w, "sockit_children_running %s\n", num(m.children))
 	fam("sockit_children_exited_total", "counter", "Commands that have exited.")
 	fmt.Fprintf(w, "sockit_children_exited_total %s\n", num(m.exited))
-	fam("sockit_errors_total", "counter", "Failures that no other metric counts.")
-	fmt.Fprintf(w, "sockit_errors_total %s\n", num(m.errors))
+	fam("sockit_errors_total", "counter", "Failures in a session, by what failed (tls, exec, other).")
+	for _, op := range []string{"exec", "other", "tls"} {
+		fmt.Fprintf(w, "sockit_errors_total{op=%q} %s\n", op, num(m.errors[op]))
+	}
 	fam("sockit_build_info", "gauge", "The build: always 1, its labels say which.")
 	fmt.Fprintf(w, "sockit_build_info{version=%q,goversion=%q} 1\n", m.version, runtime.Version())
 	var ms runtime.MemStats

@@ -28,6 +28,8 @@ func TestCounts(t *testing.T) {
 		{Kind: events.Closed, UID: "Cx", ConnState: "REJ"}, // a dial that failed
 		{Kind: events.Connected, UID: "C3"},
 		{Kind: events.Error, Reason: "x"},
+		{Kind: events.Error, Op: "tls", Reason: "tls handshake: EOF"},
+		{Kind: events.Closed, UID: "Cy", ConnState: "S0", Op: "tls"},
 	} {
 		m.Observe(e)
 	}
@@ -44,11 +46,14 @@ func TestCounts(t *testing.T) {
 		`sockit_session_bytes_total{direction="resp"} 20`,
 		`sockit_session_duration_seconds_bucket{le="0.001"} 0`,
 		`sockit_session_duration_seconds_bucket{le="0.01"} 1`,
-		"sockit_dials_failed_total 1",
+		"sockit_dials_failed_total 2",
 		"sockit_tls_handshakes_total 1",
+		"sockit_tls_failures_total 2",
+		`sockit_errors_total{op="tls"} 1`,
+		`sockit_errors_total{op="exec"} 0`,
 		"sockit_children_running 0",
 		"sockit_children_exited_total 1",
-		"sockit_errors_total 1",
+		`sockit_errors_total{op="other"} 1`,
 	} {
 		if !strings.Contains(b.String(), want+"\n") {
 			t.Errorf("no %q in:\n%s", want, b.String())

@@ -307,6 +307,8 @@ func (f *Session) tls(c stream.Conn) {
 			}
 			if err == nil {
 				f.tlsDone(tc.ConnectionState())
+			} else {
+				f.Emit(events.Error, func(e *events.Event) { e.Op, e.Reason = "tls", "tls handshake: "+err.Error() })
 			}
 		}()
 		return
@@ -368,7 +370,14 @@ func (w *Watch) DialFailed(uid, proto, remote string, err error) {
 	if errors.Is(err, context.Canceled) {
 		state = "OTH"
 	}
-	w.Emit(events.Event{Kind: events.Closed, UID: uid, Proto: proto, Remote: remote, ConnState: state, Reason: err.Error()})
+	op := "dial"
+	var alert tls.AlertError
+	var verify *tls.CertificateVerificationError
+	var record tls.RecordHeaderError
+	if errors.As(err, &alert) || errors.As(err, &verify) || errors.As(err, &record) {
+		op = "tls"
+	}
+	w.Emit(events.Event{Kind: events.Closed, UID: uid, Proto: proto, Remote: remote, ConnState: state, Reason: err.Error(), Op: op})
 }
 
 // NetName is a's network ("tcp", "unix"), or "" for no address.
@@ -739,7 +748,7 @@ func Exec(ctx context.Context, cmd endpoint.Command, conn stream.Conn, opt relay
 	child, pipes, err := cmd.Start(ctx, conn)
 	if err != nil {
 		conn.Close()
-		f.Emit(events.Error, func(e *events.Event) { e.Reason = err.Error() })
+		f.Emit(events.Error, func(e *events.Event) { e.Op, e.Reason = "exec", err.Error() })
 		return nil, fmt.Errorf("exec: %w", err)
 	}
 	exited := f.Child(child)

@@ -338,3 +338,33 @@ func TestTop(t *testing.T) {
 	syscall.Kill(srv.Cmd.Process.Pid, syscall.SIGTERM)
 	srv.Wait(t)
 }
+
+// TestMonitorTLSFailure: a client that is not speaking TLS to a TLS
+// listener is counted as a failed handshake and an error of op tls.
+func TestMonitorTLSFailure(t *testing.T) {
+	port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	mport := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	srv := testenv.Start(t, nil, testenv.Binary(t), "--monitor", "127.0.0.1:"+mport, "--ssl", "-k", "-l", "127.0.0.1", port)
+	waitTCP(t, "127.0.0.1:"+port)
+	waitTCP(t, "127.0.0.1:"+mport)
+	c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("GET / HTTP/1.0\r\n\r\n"))
+	io.ReadAll(c)
+	c.Close()
+	url := "http://127.0.0.1:" + mport + "/metrics"
+	var m map[string]float64
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m, _ = scrape(t, url, ""); m["sockit_tls_failures_total"] == 1 {
+			break
+		}
+	}
+	if m["sockit_tls_failures_total"] != 1 || m[`sockit_errors_total{op="tls"}`] != 1 || m["sockit_tls_handshakes_total"] != 0 {
+		t.Errorf("after a failed handshake: failures %v, tls errors %v, handshakes %v",
+			m["sockit_tls_failures_total"], m[`sockit_errors_total{op="tls"}`], m["sockit_tls_handshakes_total"])
+	}
+	syscall.Kill(srv.Cmd.Process.Pid, syscall.SIGTERM)
+	srv.Wait(t)
+}
