@@ -368,3 +368,55 @@ func TestMonitorTLSFailure(t *testing.T) {
 	syscall.Kill(srv.Cmd.Process.Pid, syscall.SIGTERM)
 	srv.Wait(t)
 }
+
+// TestMonitorEveryServingMode: a broker, a chat, a proxy server and a
+// relay with fork all count their clients in /metrics.
+func TestMonitorEveryServingMode(t *testing.T) {
+	tests := []struct {
+		name string
+		argv func(port string) []string
+	}{
+		{"broker", func(p string) []string { return []string{"--broker", "-l", "127.0.0.1", p} }},
+		{"chat", func(p string) []string { return []string{"--chat", "-l", "127.0.0.1", p} }},
+		{"proxy server", func(p string) []string { return []string{"-l", "--proxy-type", "http", "127.0.0.1", p} }},
+		{"listener -k", func(p string) []string { return []string{"-k", "-l", "127.0.0.1", p} }},
+		{"relay fork", func(p string) []string {
+			return []string{"relay", "TCP-LISTEN:" + p + ",bind=127.0.0.1,fork,reuseaddr", "SYSTEM:cat"}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+			mport := testenv.FreePort(t, "tcp4", "127.0.0.1")
+			argv := tt.argv(port)
+			if argv[0] == "relay" {
+				argv = append([]string{"relay", "--monitor", "127.0.0.1:" + mport}, argv[1:]...)
+			} else {
+				argv = append([]string{"--monitor", "127.0.0.1:" + mport}, argv...)
+			}
+			srv := testenv.Start(t, nil, append([]string{testenv.Binary(t)}, argv...)...)
+			waitTCP(t, "127.0.0.1:"+port)
+			waitTCP(t, "127.0.0.1:"+mport)
+			for i := 0; i < 3; i++ {
+				c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Close()
+			}
+			url := "http://127.0.0.1:" + mport + "/metrics"
+			key := `sockit_connections_accepted_total{listener="127.0.0.1:` + port + `"}`
+			var m map[string]float64
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				if m, _ = scrape(t, url, ""); m[key] == 3 {
+					break
+				}
+			}
+			if m[key] != 3 {
+				t.Errorf("%s = %v, want 3", key, m[key])
+			}
+			syscall.Kill(srv.Cmd.Process.Pid, syscall.SIGTERM)
+			srv.Wait(t)
+		})
+	}
+}
