@@ -13,34 +13,18 @@ import (
 
 	"github.com/sockit/sockit"
 	"github.com/sockit/sockit/events"
+	"github.com/sockit/sockit/internal/testenv"
 )
 
 // TestForwardFork: with fork, Forward serves every client with a
 // connection of its own until ctx ends, each session's bytes exact and
 // told once as closed.
 func TestForwardFork(t *testing.T) {
-	before := runtime.NumGoroutine()
+	upstream := testenv.Upstream(t, bytes.ToUpper)
+	before := runtime.NumGoroutine() // the upstream's own counted in
 	fds := openFDs(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	upstream, err := sockit.Listen(ctx, "TCP-LISTEN:0,bind=127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer upstream.Close()
-	go func() {
-		for {
-			c, err := upstream.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				b, _ := io.ReadAll(c)
-				c.Write(bytes.ToUpper(b))
-			}()
-		}
-	}()
 	rec := &events.Recorder{}
 	listening := make(chan string, 1)
 	obs := events.Fanout{rec, events.Func(func(e events.Event) {
@@ -50,7 +34,7 @@ func TestForwardFork(t *testing.T) {
 	})}
 	done := make(chan error, 1)
 	go func() {
-		done <- sockit.Forward(ctx, "TCP-LISTEN:0,bind=127.0.0.1,fork", "TCP:"+upstream.Addr().String(), sockit.ForwardOptions{Events: obs, Loop: true})
+		done <- sockit.Forward(ctx, "TCP-LISTEN:0,bind=127.0.0.1,fork", "TCP:"+upstream, sockit.ForwardOptions{Events: obs, Loop: true})
 	}()
 	var addr string
 	select {
@@ -93,7 +77,6 @@ func TestForwardFork(t *testing.T) {
 	if n := countKind(rec, events.Accepted); n != clients {
 		t.Errorf("%d accepted events, want %d", n, clients)
 	}
-	upstream.Close()
 	// Nothing Forward started outlives it: goroutines and descriptors
 	// go back to where they were (the loop engine's own goroutine stops
 	// within a second of its last session).

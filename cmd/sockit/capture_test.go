@@ -88,28 +88,11 @@ func followAll(t *testing.T, file, proto string) []exchanged {
 // both legs, client side and upstream side, and tshark reassembles from
 // the file exactly what each client and the upstream exchanged.
 func TestCaptureRelayBothLegs(t *testing.T) {
-	up, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer up.Close()
-	go func() {
-		for {
-			c, err := up.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				b, _ := io.ReadAll(c)
-				c.Write(bytes.ToUpper(b))
-			}()
-		}
-	}()
+	up := testenv.Upstream(t, bytes.ToUpper)
 	port := testenv.FreePort(t, "tcp4", "127.0.0.1")
 	file := filepath.Join(t.TempDir(), "relay.pcapng")
 	relay := testenv.Start(t, nil, testenv.Binary(t), "relay", "--capture", file,
-		"TCP-LISTEN:"+port+",bind=127.0.0.1,fork,reuseaddr", "TCP:"+up.Addr().String())
+		"TCP-LISTEN:"+port+",bind=127.0.0.1,fork,reuseaddr", "TCP:"+up)
 	waitTCP(t, "127.0.0.1:"+port)
 	var want []exchanged
 	var mu sync.Mutex

@@ -56,28 +56,11 @@ func readEvents(t *testing.T, data []byte) []event {
 // closed, with the counts the client saw.
 func TestRelayEventsForkHundred(t *testing.T) {
 	// The upstream answers each connection with twice what it read.
-	up, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer up.Close()
-	go func() {
-		for {
-			c, err := up.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				b, _ := io.ReadAll(c)
-				c.Write(append(b, b...))
-			}()
-		}
-	}()
+	up := testenv.Upstream(t, func(b []byte) []byte { return append(b, b...) })
 	port := testenv.FreePort(t, "tcp4", "127.0.0.1")
 	log := filepath.Join(t.TempDir(), "events.ndjson")
 	relay := testenv.Start(t, nil, testenv.Binary(t), "relay", "--json="+log,
-		"TCP-LISTEN:"+port+",bind=127.0.0.1,fork,reuseaddr", "TCP:"+up.Addr().String())
+		"TCP-LISTEN:"+port+",bind=127.0.0.1,fork,reuseaddr", "TCP:"+up)
 	waitTCP(t, "127.0.0.1:"+port)
 	const clients = 100
 	type seen struct{ sent, got int }

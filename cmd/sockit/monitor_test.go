@@ -50,28 +50,11 @@ func scrape(t *testing.T, url, accept string) (map[string]float64, string) {
 // accepts, and every counter moves by exactly what its clients did.
 func TestMonitorMetrics(t *testing.T) {
 	promtool := testenv.Peer(t, "promtool")
-	up, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer up.Close()
-	go func() {
-		for {
-			c, err := up.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				b, _ := io.ReadAll(c)
-				c.Write(append(b, b...))
-			}()
-		}
-	}()
+	up := testenv.Upstream(t, func(b []byte) []byte { return append(b, b...) })
 	port := testenv.FreePort(t, "tcp4", "127.0.0.1")
 	mport := testenv.FreePort(t, "tcp4", "127.0.0.1")
 	relay := testenv.Start(t, nil, testenv.Binary(t), "relay", "--monitor", "127.0.0.1:"+mport,
-		"TCP-LISTEN:"+port+",bind=127.0.0.1,fork,reuseaddr", "TCP:"+up.Addr().String())
+		"TCP-LISTEN:"+port+",bind=127.0.0.1,fork,reuseaddr", "TCP:"+up)
 	waitTCP(t, "127.0.0.1:"+port)
 	waitTCP(t, "127.0.0.1:"+mport)
 	url := "http://127.0.0.1:" + mport + "/metrics"

@@ -26,12 +26,7 @@ type ncatOptions struct {
 	verbose, maxConns, backlog                    int
 	sourcePort, source, exec, shExec, luaExec     string
 	output, hexDump, eof                          string
-	json                                          string   // --json: "-" for stderr, or a file
-	capture                                       string   // --capture: a pcapng file, or "-" for stdout
-	keylog                                        string   // --keylog: the NSS key log file
-	monitor, monitorToken                         string   // --monitor: ADDR for /metrics; --monitor-token
-	monitorAllow                                  []string // --monitor-allow
-	monitorControl                                bool     // --monitor-allow-control
+	watch                                         watchFlags // --json, --capture, --keylog, --monitor...
 	wait, idle, delay                             time.Duration
 	args                                          []string
 	badTime                                       error // a refused -w/-i/-d value, in ncat's words
@@ -91,14 +86,7 @@ func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
 	fs.BoolVar(&o.appendOutput, "append-output", false, "append rather than clobber specified output files")
 	fs.BoolVar(&o.sendOnly, "send-only", false, "only send data, ignoring received; quit on EOF")
 	fs.BoolVar(&o.recvOnly, "recv-only", false, "only receive data, never send anything")
-	fs.StringVar(&o.json, "json", "", "write what happens as NDJSON events (docs/events.md) to stderr, or to FILE with --json=FILE")
-	fs.Lookup("json").NoOptDefVal = "-"
-	fs.StringVar(&o.monitor, "monitor", "", "serve metrics and live sessions at http://ADDR/ (/metrics, /api/sessions, /api/events); loopback only unless --monitor-allow or --monitor-token")
-	fs.StringSliceVar(&o.monitorAllow, "monitor-allow", nil, "let only these hosts read the monitor (--allow's syntax)")
-	fs.BoolVar(&o.monitorControl, "monitor-allow-control", false, "let the monitor's readers close sessions (POST /api/sessions/UID/close, the page's buttons)")
-	fs.StringVar(&o.monitorToken, "monitor-token", "", `ask every monitor request for "Authorization: Bearer TOKEN"`)
-	fs.StringVar(&o.keylog, "keylog", "", "append the TLS session keys to FILE (NSS key log, mode 0600), as SSLKEYLOGFILE does")
-	fs.StringVar(&o.capture, "capture", "", "write every session as pcapng to FILE (mode 0600), or to stdout with -, for Wireshark")
+	fs.AddFlagSet(o.watch.flagSet())
 	fs.StringVar(&o.eof, "eof", "", "when the session ends: wait (both streams done; sockit's default), remote (the peer's stream ends; ncat's listener), stdin (stdin ends), drain:DURATION (that long after stdin ends)")
 	fs.BoolVar(&o.noShutdown, "no-shutdown", false, "do not shutdown into half-duplex mode on receiving EOF on stdin")
 	fs.VarP(durationValue{&o.wait, "w", "timeout", &o.badTime}, "wait", "w", "connect timeout")

@@ -42,3 +42,25 @@ func TestBuildSpec(t *testing.T) {
 		t.Errorf("-lvnp 8001 parsed as %+v", o)
 	}
 }
+
+// TestRelayWatchOptions: sockit relay reads the watch options through
+// the same flag set as sockit, values glued or apart, and stops at the
+// first address.
+func TestRelayWatchOptions(t *testing.T) {
+	o, err := parseRelay([]string{"--json", "--monitor", "127.0.0.1:9090", "--monitor-allow=127.0.0.1,::1",
+		"--monitor-allow", "127.0.0.2", "--monitor-allow-control", "--capture=c.pcapng", "--keylog", "k.log", "-d", "STDIO", "--json=x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := o.watch
+	if w.json != "-" || w.monitor != "127.0.0.1:9090" || strings.Join(w.monitorAllow, " ") != "127.0.0.1 ::1 127.0.0.2" ||
+		!w.monitorControl || w.capture != "c.pcapng" || w.keylog != "k.log" || o.debug != 1 || strings.Join(o.args, " ") != "STDIO --json=x" {
+		t.Errorf("parsed %+v, args %q", w, o.args)
+	}
+	if _, err := parseRelay([]string{"--capture"}); err == nil || !strings.Contains(err.Error(), "--capture needs a value") {
+		t.Errorf("--capture without a value: %v", err)
+	}
+	if _, err := parseRelay([]string{"--monitor-allow-control=maybe", "A", "B"}); err == nil {
+		t.Error("--monitor-allow-control=maybe accepted")
+	}
+}

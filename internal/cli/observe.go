@@ -5,6 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/sockit/sockit/address"
 
 	"github.com/sockit/sockit/capture"
 	"github.com/sockit/sockit/endpoint"
@@ -12,6 +17,71 @@ import (
 	"github.com/sockit/sockit/monitor"
 	"github.com/sockit/sockit/serve"
 )
+
+// watchFlags are the observers' options, spelled the same under sockit
+// and sockit relay: --json, --capture, --keylog and --monitor's.
+type watchFlags struct {
+	json, capture, keylog string // "-" for --json alone (stderr), --capture - (stdout)
+	monitor, monitorToken string
+	monitorAllow          []string
+	monitorControl        bool
+}
+
+// flagSet is the one definition of the watch options: ncat's flag set
+// adds it, the relay's parser reads long options through it, and both
+// helps print it.
+func (w *watchFlags) flagSet() *pflag.FlagSet {
+	fs := pflag.NewFlagSet("watch", pflag.ContinueOnError)
+	fs.StringVar(&w.json, "json", "", "write what happens as NDJSON events (docs/events.md) to stderr, or to FILE with --json=FILE")
+	fs.Lookup("json").NoOptDefVal = "-"
+	fs.StringVar(&w.monitor, "monitor", "", "serve metrics and live sessions at http://ADDR/ (/metrics, /api/sessions, /api/events); loopback only unless --monitor-allow or --monitor-token")
+	fs.StringSliceVar(&w.monitorAllow, "monitor-allow", nil, "let only these hosts read the monitor (--allow's syntax)")
+	fs.BoolVar(&w.monitorControl, "monitor-allow-control", false, "let the monitor's readers close sessions (POST /api/sessions/UID/close, the page's buttons)")
+	fs.StringVar(&w.monitorToken, "monitor-token", "", `ask every monitor request for "Authorization: Bearer TOKEN"`)
+	fs.StringVar(&w.keylog, "keylog", "", "append the TLS session keys to FILE (NSS key log, mode 0600), as SSLKEYLOGFILE does")
+	fs.StringVar(&w.capture, "capture", "", "write every session as pcapng to FILE (mode 0600), or to stdout with -, for Wireshark")
+	return fs
+}
+
+// startWatching opens what the watch options ask for: the events file,
+// the monitor, the capture and the key log, and a context under which
+// TLS connections and retries are watched. The closer ends them all.
+func (r *runner) startWatching(ctx context.Context, w watchFlags) (context.Context, io.Closer, error) {
+	var closers []io.Closer
+	closeAll := closerFunc(func() error {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i].Close()
+		}
+		return nil
+	})
+	evs, err := r.openEvents(w.json)
+	if err != nil {
+		return nil, nil, err
+	}
+	closers = append(closers, evs)
+	if err := r.startMonitor(ctx, w.monitor, w.monitorAllow, w.monitorToken, w.monitorControl); err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	pcap, err := r.openCapture(w.capture)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	closers = append(closers, pcap)
+	ctx, keys, err := r.watchTLS(ctx, w.keylog)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	closers = append(closers, keys)
+	if r.watch != nil && r.watch.Events != nil {
+		ctx = endpoint.WithRetryFunc(ctx, func(sp address.Spec, attempt int, wait time.Duration, err error) {
+			r.watch.Emit(events.Event{Kind: events.Retry, Remote: sp.String(), Attempt: attempt, Reason: err.Error()})
+		})
+	}
+	return ctx, closeAll, nil
+}
 
 // watching returns the runner's Watch, made on first use.
 func (r *runner) watching() *serve.Watch {

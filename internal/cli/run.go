@@ -115,24 +115,11 @@ func (r *runner) run(ctx context.Context, o *ncatOptions) error {
 	if o.asNcat && o.maxConnsSet && o.listen && !o.keep {
 		r.errorf("Warning: Maximum connections ignored, since it does not take effect without -k or --broker.")
 	}
-	evs, err := r.openEvents(o.json)
+	ctx, watching, err := r.startWatching(ctx, o.watch)
 	if err != nil {
 		return err
 	}
-	defer evs.Close()
-	if err := r.startMonitor(ctx, o.monitor, o.monitorAllow, o.monitorToken, o.monitorControl); err != nil {
-		return err
-	}
-	pcap, err := r.openCapture(o.capture)
-	if err != nil {
-		return err
-	}
-	defer pcap.Close()
-	ctx, keys, err := r.watchTLS(ctx, o.keylog)
-	if err != nil {
-		return err
-	}
-	defer keys.Close()
+	defer watching.Close()
 	if o.zero {
 		if o.listen {
 			return &usageError{msg: "Services designed for LISTENING can't be used with -z", bare: true}

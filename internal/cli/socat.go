@@ -15,9 +15,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/spf13/pflag"
+
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/endpoint"
-	"github.com/sockit/sockit/events"
 	"github.com/sockit/sockit/relay"
 	"github.com/sockit/sockit/serve"
 	"github.com/sockit/sockit/stream"
@@ -51,14 +52,33 @@ type relayFlags struct {
 	version        bool
 	help           int // -h 1, -hh 2, -hhh 3
 	explain        bool
-	json           string   // --json: "-" for stderr, or a file
-	capture        string   // --capture: a pcapng file, or "-" for stdout
-	keylog         string   // --keylog: the NSS key log file
-	monitor        string   // --monitor: ADDR for /metrics
-	monitorToken   string   // --monitor-token
-	monitorAllow   []string // --monitor-allow
-	monitorControl bool     // --monitor-allow-control
+	watch          watchFlags // --json, --capture, --keylog, --monitor...
 	args           []string
+}
+
+// watchName is the option a long argument names: "json" for
+// --json=FILE.
+func watchName(a string) string {
+	name, _, _ := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+	return name
+}
+
+// parseWatch reads one watch option at argv[*i] through its flag set,
+// taking the next argument as its value when it needs one.
+func parseWatch(fs *pflag.FlagSet, argv []string, i *int) error {
+	a := argv[*i]
+	args := []string{a}
+	if f := fs.Lookup(watchName(a)); !strings.Contains(a, "=") && f.NoOptDefVal == "" {
+		if *i+1 >= len(argv) {
+			return usagef("option %s needs a value", a)
+		}
+		*i++
+		args = append(args, argv[*i])
+	}
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	return nil
 }
 
 // parseRelay reads socat's global options: single-dash, some glued to
@@ -66,6 +86,7 @@ type relayFlags struct {
 // word when not, and stops at the first address.
 func parseRelay(argv []string) (*relayFlags, error) {
 	o := &relayFlags{}
+	watch := o.watch.flagSet()
 	value := func(i *int, a, name string) (string, error) {
 		if v := strings.TrimPrefix(a, name); v != "" {
 			return v, nil
@@ -109,24 +130,8 @@ func parseRelay(argv []string) (*relayFlags, error) {
 			o.help = 3
 		case a == "--explain":
 			o.explain = true
-		case a == "--json":
-			o.json = "-"
-		case strings.HasPrefix(a, "--json="):
-			o.json = strings.TrimPrefix(a, "--json=")
-		case a == "--monitor-allow-control":
-			o.monitorControl = true
-		case a == "--monitor-token" || strings.HasPrefix(a, "--monitor-token="):
-			o.monitorToken, err = value(&i, strings.Replace(a, "=", "", 1), "--monitor-token")
-		case a == "--monitor-allow" || strings.HasPrefix(a, "--monitor-allow="):
-			var v string
-			v, err = value(&i, strings.Replace(a, "=", "", 1), "--monitor-allow")
-			o.monitorAllow = append(o.monitorAllow, strings.Split(v, ",")...)
-		case a == "--monitor" || strings.HasPrefix(a, "--monitor="):
-			o.monitor, err = value(&i, strings.Replace(a, "=", "", 1), "--monitor")
-		case a == "--keylog" || strings.HasPrefix(a, "--keylog="):
-			o.keylog, err = value(&i, strings.Replace(a, "=", "", 1), "--keylog")
-		case a == "--capture" || strings.HasPrefix(a, "--capture="):
-			o.capture, err = value(&i, strings.Replace(a, "=", "", 1), "--capture")
+		case strings.HasPrefix(a, "--") && watch.Lookup(watchName(a)) != nil:
+			err = parseWatch(watch, argv, &i)
 		case strings.Trim(a, "-d") == "" && strings.HasPrefix(a, "-d"):
 			o.debug += len(a) - 1
 		case a == "-D":
@@ -218,29 +223,11 @@ func (r *runner) relay(ctx context.Context, argv []string, socat bool) error {
 		return err
 	}
 	defer log.Close()
-	evs, err := r.openEvents(o.json)
+	ctx, watching, err := r.startWatching(ctx, o.watch)
 	if err != nil {
 		return err
 	}
-	defer evs.Close()
-	if err := r.startMonitor(ctx, o.monitor, o.monitorAllow, o.monitorToken, o.monitorControl); err != nil {
-		return err
-	}
-	pcap, err := r.openCapture(o.capture)
-	if err != nil {
-		return err
-	}
-	defer pcap.Close()
-	ctx, keys, err := r.watchTLS(ctx, o.keylog)
-	if err != nil {
-		return err
-	}
-	defer keys.Close()
-	if r.watch != nil && r.watch.Events != nil {
-		ctx = endpoint.WithRetryFunc(ctx, func(sp address.Spec, attempt int, wait time.Duration, err error) {
-			r.watch.Emit(events.Event{Kind: events.Retry, Remote: sp.String(), Attempt: attempt, Reason: err.Error()})
-		})
-	}
+	defer watching.Close()
 	s := &relaySession{r: r, o: o, socat: socat, log: log}
 	err = s.run(ctx)
 	if err == nil || errors.Is(err, errHelp) || ctx.Err() != nil {

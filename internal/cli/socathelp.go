@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"runtime"
+	"strings"
 
 	"github.com/sockit/sockit/address"
 )
@@ -98,13 +99,13 @@ Usage:
       -4     prefer IPv4 if version is not explicitly specified
       -6     prefer IPv6 if version is not explicitly specified
       --explain <address>  print how sockit reads an address, and exit
-   bi-address:
+%[2]s   bi-address:
       <single-address>!!<single-address>
       <single-address>
    single-address:
       <address-head>[,<opts>]
    address-head:
-`, name)
+`, name, watchHelp())
 	aliased := map[string]bool{}
 	for _, t := range address.Types() {
 		if t.Refused != "" {
@@ -143,4 +144,17 @@ Usage:
 			}
 		}
 	}
+}
+
+// watchHelp is the watch options' lines for the relay's -h, from the
+// same flag set that parses them.
+func watchHelp() string {
+	var w watchFlags
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(w.flagSet().FlagUsages(), "\n") {
+		if l != "" {
+			b.WriteString("   " + l)
+		}
+	}
+	return b.String()
 }

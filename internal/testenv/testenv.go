@@ -288,3 +288,29 @@ func (p *Proc) Exited() bool {
 		return false
 	}
 }
+
+// Upstream serves every connection on a loopback port until the test
+// ends: it reads the client's stream to its end and answers with
+// answer(what it read), then closes. It returns host:port.
+func Upstream(t testing.TB, answer func([]byte) []byte) string {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				b, _ := io.ReadAll(c)
+				c.Write(answer(b))
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
