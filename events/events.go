@@ -92,7 +92,7 @@ type Event struct {
 
 	Attempt int
 	Reason  string // why: an error's text, a refusal's cause, a close's cause
-	Op      string // what failed (Error, and a failed dial's Closed): "tls", "exec", "dial"
+	Op      string // what failed (Error, and a failed dial's Closed): "tls", "exec", "dial"; a Closed "slow_reader": a room cut the client off
 
 	PortNumber int    // Port
 	State      string // "open", "closed", "filtered" (Port)

@@ -35,6 +35,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sockit/sockit/stream"
@@ -97,6 +98,10 @@ type Hub struct {
 	poll *poller        // the epoll set that reads idle sockets; nil where there is none
 	wg   sync.WaitGroup // reading goroutines and leaves in flight
 
+	queued  atomic.Int64 // bytes waiting in every member's queue
+	lagging atomic.Int64 // members with a queue
+	cut     atomic.Int64 // members cut off for passing the backlog
+
 	lagMu   sync.Mutex
 	behind  int           // clients behind and still within their grace
 	drained chan struct{} // closed when behind drops to 0
@@ -120,11 +125,31 @@ func New(opt Options) *Hub {
 // ErrClosed is returned by Join for a client that arrives after Close.
 var ErrClosed = errors.New("hub closed")
 
+// ErrSlowReader is why a client was cut off (Join's left hears it,
+// wrapped with how far behind it was): more bytes waited for it than the
+// backlog allows.
+var ErrSlowReader = errors.New("cut off: it reads slower than the room speaks")
+
 // Len reports how many clients are in the room.
 func (h *Hub) Len() int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return len(h.members)
+}
+
+// Stats is a room's state at one moment, for metrics.
+type Stats struct {
+	Clients int   // in the room now
+	Lagging int   // clients with bytes queued for them: behind the room
+	Queued  int64 // bytes queued for the lagging clients, once per client that waits for them
+	CutOff  int64 // clients disconnected for passing the backlog, since New
+}
+
+// Stats reports how the room is doing. It reads counters and shares
+// the room's read lock with the messages going out, so a metrics scrape
+// does not hold up a room.
+func (h *Hub) Stats() Stats {
+	return Stats{Clients: h.Len(), Lagging: int(h.lagging.Load()), Queued: h.queued.Load(), CutOff: h.cut.Load()}
 }
 
 // Join adds c to the room and returns at once. The hub relays what c
@@ -255,6 +280,9 @@ func (h *Hub) leave(m *member, why error) {
 		m.dropQueue()
 		h.poll.remove(m)
 		m.conn.Close()
+	}
+	if why == nil {
+		why = m.why
 	}
 	m.mu.Unlock()
 	if h.opt.Chat && !closed {

@@ -327,6 +327,9 @@ func TestSlowConsumerCutOff(t *testing.T) {
 		t.Fatal("no log line for the stalled client")
 	}
 	r.waitLen(t, 3)
+	if st := r.Stats(); st.CutOff != 1 || st.Clients != 3 {
+		t.Errorf("Stats() = %+v, want 1 cut off and 3 clients", st)
+	}
 	// The stalled client's connection is reset: the kernel drops what it held.
 	stalled.SetReadDeadline(time.Now().Add(10 * time.Second))
 	n, err := io.Copy(io.Discard, stalled)
@@ -335,6 +338,40 @@ func TestSlowConsumerCutOff(t *testing.T) {
 	}
 	if n >= total {
 		t.Errorf("stalled client got all %d bytes; it should have been cut off", n)
+	}
+}
+
+// TestStats has a client stop reading while more than the kernel can
+// hold is sent to it: the room counts it as lagging with bytes queued,
+// and counts them back to zero as it reads.
+func TestStats(t *testing.T) {
+	r := newRoom(t, hub.Options{Backlog: 64 << 20, Grace: time.Millisecond}, nil)
+	sender := r.dial(t, "127.0.0.1", 1)
+	slow := r.dial(t, "127.0.0.2", 2)
+	// More than the kernel buffers for a connection whose reader does not
+	// read: at most tcp_wmem's maximum (4 MiB) and the receive buffer,
+	// which grows only as the application reads.
+	const total = 32 << 20
+	if _, err := sender.Write(make([]byte, total)); err != nil {
+		t.Fatal(err)
+	}
+	waitStats(t, r, "the slow reader lagging", func(st hub.Stats) bool { return st.Lagging == 1 && st.Queued > 0 })
+	if st := r.Stats(); st.Clients != 2 || st.Queued > total || st.CutOff != 0 {
+		t.Errorf("Stats() = %+v, want 2 clients, no more than %d queued, none cut off", st, total)
+	}
+	slow.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.ReadFull(slow, make([]byte, total)); err != nil {
+		t.Fatal(err)
+	}
+	waitStats(t, r, "nothing queued", func(st hub.Stats) bool { return st.Lagging == 0 && st.Queued == 0 })
+}
+
+func waitStats(t *testing.T, r *room, what string, ok func(hub.Stats) bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !ok(r.Stats()); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Stats() = %+v, want %s", r.Stats(), what)
+		}
 	}
 }
 

@@ -41,6 +41,7 @@ type member struct {
 	grace   *time.Timer
 	episode int // counts falls behind, so that a stale grace timer does nothing
 	gone    bool
+	why     error // why the hub disconnected it, if it did
 }
 
 func (m *member) String() string {
@@ -172,8 +173,10 @@ func (m *member) send(p []byte, shared *[]byte) {
 		off = n
 	}
 	if m.queued+len(p)-off > m.h.opt.Backlog {
+		m.h.cut.Add(1)
 		m.h.logCut(m, fmt.Sprintf("%d bytes waiting, more than the backlog of %d (it reads slower than the room speaks)",
 			m.queued+len(p)-off, m.h.opt.Backlog))
+		m.why = fmt.Errorf("%w (%d bytes waiting, backlog %d)", ErrSlowReader, m.queued+len(p)-off, m.h.opt.Backlog)
 		// Reset it: what the kernel holds for it would take as long to
 		// drain as the client is slow, and it could be megabytes.
 		if l, ok := m.conn.(interface{ SetLinger(int) error }); ok {
@@ -186,9 +189,10 @@ func (m *member) send(p []byte, shared *[]byte) {
 		*shared = append([]byte(nil), p...)
 	}
 	m.queue = append(m.queue, (*shared)[off:])
-	m.queued += len(p) - off
+	m.addQueued(len(p) - off)
 	if !m.writing {
 		m.writing = true
+		m.h.lagging.Add(1)
 		m.behind = true
 		m.h.addBehind(1)
 		m.episode++
@@ -215,6 +219,7 @@ func (m *member) writeLoop() {
 		m.mu.Lock()
 		if m.gone || len(m.queue) == 0 {
 			m.writing = false
+			m.h.lagging.Add(-1)
 			m.dropQueue()
 			m.mu.Unlock()
 			return
@@ -226,7 +231,9 @@ func (m *member) writeLoop() {
 		n, err := batch.WriteTo(m.conn)
 
 		m.mu.Lock()
-		m.queued -= int(n)
+		if !m.gone { // else dropQueue has forgotten the batch already
+			m.addQueued(-int(n))
+		}
 		if err != nil {
 			m.fail()
 		}
@@ -238,7 +245,7 @@ func (m *member) writeLoop() {
 // it; m.mu is held.
 func (m *member) dropQueue() {
 	m.queue = nil
-	m.queued = 0
+	m.addQueued(-m.queued)
 	if m.grace != nil {
 		m.grace.Stop()
 		m.grace = nil
@@ -247,6 +254,13 @@ func (m *member) dropQueue() {
 		m.behind = false
 		m.h.addBehind(-1)
 	}
+}
+
+// addQueued counts n more bytes (fewer, if negative) waiting for m, in
+// m and in the room's total; m.mu is held.
+func (m *member) addQueued(n int) {
+	m.queued += n
+	m.h.queued.Add(int64(n))
 }
 
 // fail disconnects m and has it leave the room. m.mu is held.

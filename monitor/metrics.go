@@ -49,6 +49,24 @@ type Monitor struct {
 	errors    map[string]float64 // by op: tls, exec, dial, other
 	dialFails float64
 	tlsFails  float64
+	room      func() Room // nil unless the server is a broker or chat
+}
+
+// Room is a broker's or chat's room at one moment, as /metrics reports
+// it: the hub keeps these numbers, no event carries them.
+type Room struct {
+	Clients int   // in the room now
+	Lagging int   // clients with bytes queued for them
+	Queued  int64 // bytes queued, once for each client that waits for them
+	CutOff  int64 // clients disconnected for reading slower than the room speaks
+}
+
+// WatchRoom has /metrics report the room that stats describes at each
+// scrape. stats must be quick and must not wait on the room's traffic.
+func (m *Monitor) WatchRoom(stats func() Room) {
+	m.mu.Lock()
+	m.room = stats
+	m.mu.Unlock()
 }
 
 // New returns a Monitor of a program of that version.
@@ -203,6 +221,17 @@ func (m *Monitor) write(w io.Writer, open bool) {
 	fam("sockit_errors_total", "counter", "Failures in a session, by what failed (tls, exec, other).")
 	for _, op := range []string{"exec", "other", "tls"} {
 		fmt.Fprintf(w, "sockit_errors_total{op=%q} %s\n", op, num(m.errors[op]))
+	}
+	if m.room != nil {
+		r := m.room()
+		fam("sockit_broker_clients", "gauge", "Clients in the broker or chat room.")
+		fmt.Fprintf(w, "sockit_broker_clients %d\n", r.Clients)
+		fam("sockit_broker_clients_lagging", "gauge", "Clients of the room with bytes queued for them.")
+		fmt.Fprintf(w, "sockit_broker_clients_lagging %d\n", r.Lagging)
+		fam("sockit_broker_queued_bytes", "gauge", "Bytes queued for the room's lagging clients, once for each client that waits for them.")
+		fmt.Fprintf(w, "sockit_broker_queued_bytes %d\n", r.Queued)
+		fam("sockit_broker_slow_readers_cut_total", "counter", "Clients the room disconnected for passing the backlog (--max-queue).")
+		fmt.Fprintf(w, "sockit_broker_slow_readers_cut_total %d\n", r.CutOff)
 	}
 	fam("sockit_build_info", "gauge", "The build: always 1, its labels say which.")
 	fmt.Fprintf(w, "sockit_build_info{version=%q,goversion=%q} 1\n", m.version, runtime.Version())

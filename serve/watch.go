@@ -23,6 +23,7 @@ import (
 	"github.com/sockit/sockit/capture"
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/events"
+	"github.com/sockit/sockit/hub"
 	"github.com/sockit/sockit/relay"
 	"github.com/sockit/sockit/stream"
 	"github.com/sockit/sockit/tlsconf"
@@ -227,6 +228,8 @@ func (f *Session) Closed(st relay.Stats, socketIsB bool, err error) {
 				e.ConnState = "RSTO"
 			}
 			e.Reason = err.Error()
+		case errors.Is(err, hub.ErrSlowReader):
+			e.ConnState, e.Reason, e.Op = "RSTR", err.Error(), "slow_reader" // the room reset it
 		default:
 			e.ConnState, e.Reason = "S1", err.Error() // established, not closed by both sides
 		}

@@ -403,3 +403,82 @@ func TestMonitorEveryServingMode(t *testing.T) {
 		})
 	}
 }
+
+// TestMonitorBroker: a broker's /metrics counts its clients, the bytes
+// queued for one that stopped reading, and that client cut off when it
+// passes --max-queue; the --json event of its end says why.
+func TestMonitorBroker(t *testing.T) {
+	promtool := testenv.Peer(t, "promtool")
+	port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	mport := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	srv := testenv.Start(t, nil, testenv.Binary(t), "--monitor", "127.0.0.1:"+mport, "--json=-",
+		"--broker", "--max-queue", "16M", "--lag-grace", "1ms", "-l", "127.0.0.1", port)
+	waitTCP(t, "127.0.0.1:"+port)
+	waitTCP(t, "127.0.0.1:"+mport)
+	url := "http://127.0.0.1:" + mport + "/metrics"
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	waitFor := func(what string, ok func(m map[string]float64) bool) (map[string]float64, string) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			m, text := scrape(t, url, "")
+			if ok(m) {
+				return m, text
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s in /metrics:\n%s", what, text)
+			}
+		}
+	}
+	sender, stalled := dial(), dial()
+	waitFor("2 clients", func(m map[string]float64) bool { return m["sockit_broker_clients"] == 2 })
+	// More than the kernel holds for a reader that does not read (4 MiB of
+	// send buffer and the receive buffer's start) and less than the
+	// backlog: the rest waits in the room.
+	chunk := make([]byte, 8<<20)
+	if _, err := sender.Write(chunk); err != nil {
+		t.Fatal(err)
+	}
+	m, text := waitFor("bytes queued", func(m map[string]float64) bool {
+		return m["sockit_broker_queued_bytes"] > 0 && m["sockit_broker_clients_lagging"] == 1
+	})
+	if m["sockit_broker_queued_bytes"] > float64(len(chunk)) || m["sockit_broker_slow_readers_cut_total"] != 0 {
+		t.Errorf("after %d bytes to a stalled reader:\n%s", len(chunk), text)
+	}
+	check := exec.Command(promtool, "check", "metrics")
+	check.Stdin = strings.NewReader(text)
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s\n%s", err, out, text)
+	}
+	// Past the backlog: the stalled reader is cut off.
+	for i := 0; i < 2; i++ {
+		if _, err := sender.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor("slow reader cut off", func(m map[string]float64) bool {
+		return m["sockit_broker_slow_readers_cut_total"] == 1 && m["sockit_broker_clients"] == 1 &&
+			m["sockit_broker_queued_bytes"] == 0 && m["sockit_broker_clients_lagging"] == 0
+	})
+	syscall.Kill(srv.Cmd.Process.Pid, syscall.SIGTERM)
+	srv.Wait(t)
+	var cut int
+	for _, line := range strings.Split(srv.Stderr.String(), "\n") {
+		if strings.Contains(line, `"closed"`) && strings.Contains(line, `"op":"slow_reader"`) {
+			cut++
+			if !strings.Contains(line, `"conn_state":"RSTR"`) || !strings.Contains(line, "reads slower than the room speaks") {
+				t.Errorf("closed event of the client cut off: %s", line)
+			}
+		}
+	}
+	if cut != 1 {
+		t.Errorf("%d closed events for a slow reader, want 1:\n%s", cut, srv.Stderr.String())
+	}
+	stalled.Close()
+}

@@ -141,6 +141,7 @@ func (r *runner) startMonitor(ctx context.Context, addr string, allow []string, 
 		return err
 	}
 	r.observe(m)
+	r.monitor = m
 	r.logf("Metrics on http://%s/metrics", at)
 	return nil
 }

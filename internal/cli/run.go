@@ -15,6 +15,7 @@ import (
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/hub"
 	"github.com/sockit/sockit/internal/luaexec"
+	"github.com/sockit/sockit/monitor"
 	"github.com/sockit/sockit/proxyserver"
 	"github.com/sockit/sockit/relay"
 	"github.com/sockit/sockit/serve"
@@ -29,9 +30,10 @@ type runner struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	verbose        int
-	voice          voice        // the personality's milestone lines; nil is ncat's (the nc's print nothing else)
-	watch          *serve.Watch // --json's and --capture's; nil when not asked for
-	mu             sync.Mutex   // serialises writes to stdout and stderr
+	voice          voice            // the personality's milestone lines; nil is ncat's (the nc's print nothing else)
+	watch          *serve.Watch     // --json's and --capture's; nil when not asked for
+	monitor        *monitor.Monitor // --monitor's; nil when not asked for
+	mu             sync.Mutex       // serialises writes to stdout and stderr
 }
 
 func (r *runner) errorf(format string, a ...any) {
@@ -515,6 +517,12 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener, sv *serve.
 	if s.o.broker {
 		room = hub.New(hub.Options{Chat: s.o.chat, FirstID: s.firstID(), Backlog: s.o.maxQueue, Grace: s.o.lagGrace,
 			Mute: s.o.sendOnly, Logf: func(format string, a ...any) { s.r.errorf(format, a...) }})
+		if s.r.monitor != nil {
+			s.r.monitor.WatchRoom(func() monitor.Room {
+				st := room.Stats()
+				return monitor.Room{Clients: st.Clients, Lagging: st.Lagging, Queued: st.Queued, CutOff: st.CutOff}
+			})
+		}
 		if !s.o.recvOnly {
 			go room.Feed(s.r.stdin) //nolint:errcheck // stdin failing ends nothing here
 		}
