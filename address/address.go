@@ -302,7 +302,7 @@ func (p Parser) single(l *lexer) (Spec, error) {
 
 // suggestAs is suggest with the answer in the case of the question.
 func suggestAs(s string, candidates []string) string {
-	h := suggest(s, candidates)
+	h := Suggest(s, candidates)
 	if h != "" && s == strings.ToUpper(s) {
 		h = "did you mean " + strings.ToUpper(strings.TrimPrefix(h, "did you mean "))
 		h = strings.TrimSuffix(h, "?") + "?"

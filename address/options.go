@@ -336,7 +336,7 @@ func validate(in string, s *Spec, anyGroup bool) error {
 		name, socatName := resolveOption(o.Name)
 		if name == "" {
 			if socatName == "" {
-				return &Error{Input: in, Token: o.Name, Msg: "unknown option", Hint: suggest(o.Name, optionNames(s.Kind)),
+				return &Error{Input: in, Token: o.Name, Msg: "unknown option", Hint: Suggest(o.Name, optionNames(s.Kind)),
 					Socat: fmt.Sprintf("parseopts_table(): unknown option %q", o.Name)}
 			}
 			why, ok := unsupported[socatName]
@@ -467,9 +467,9 @@ func optionNames(k Kind) []string {
 	return out
 }
 
-// suggest returns "did you mean X?" for the candidate nearest to s, if any
+// Suggest returns "did you mean X?" for the candidate nearest to s, if any
 // is near enough to be a likely typo.
-func suggest(s string, candidates []string) string {
+func Suggest(s string, candidates []string) string {
 	best, bestD := "", 1<<30
 	for _, c := range candidates {
 		if d := distance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
@@ -482,25 +482,30 @@ func suggest(s string, candidates []string) string {
 	return "did you mean " + best + "?"
 }
 
-// distance is the Levenshtein edit distance between a and b.
+// distance is the edit distance between a and b, counting a swap of two
+// neighbours as one edit, as typing makes them (optimal string alignment).
 func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }
 
 // OptionHelp returns one line per option that applies to k (or every

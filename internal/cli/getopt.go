@@ -10,7 +10,10 @@ import (
 // getoptError is a flag the parser did not take, worded as getopt(3)
 // words it ("invalid option -- 'Y'"), since the netcats print getopt's
 // line and scripts and people know it.
-type getoptError struct{ msg string }
+type getoptError struct {
+	msg     string
+	unknown string // a long option that is none ("--lisen"), for a suggestion
+}
 
 func (e *getoptError) Error() string { return e.msg }
 
@@ -26,16 +29,16 @@ var (
 func getoptWords(err error) (*getoptError, bool) {
 	s := err.Error()
 	if m := pflagUnknownShort.FindStringSubmatch(s); m != nil {
-		return &getoptError{"invalid option -- '" + m[1] + "'"}, true
+		return &getoptError{msg: "invalid option -- '" + m[1] + "'"}, true
 	}
 	if m := pflagUnknownLong.FindStringSubmatch(s); m != nil {
-		return &getoptError{"unrecognized option '--" + m[1] + "'"}, true
+		return &getoptError{msg: "unrecognized option '--" + m[1] + "'", unknown: "--" + m[1]}, true
 	}
 	if m := pflagNeedsShort.FindStringSubmatch(s); m != nil {
-		return &getoptError{"option requires an argument -- '" + m[1] + "'"}, true
+		return &getoptError{msg: "option requires an argument -- '" + m[1] + "'"}, true
 	}
 	if m := pflagNeedsLong.FindStringSubmatch(s); m != nil {
-		return &getoptError{"option '--" + m[1] + "' requires an argument"}, true
+		return &getoptError{msg: "option '--" + m[1] + "' requires an argument"}, true
 	}
 	return nil, false
 }
@@ -65,7 +68,7 @@ func getopt(argv []string, optstring string) (opts []opt, operands []string, err
 			c := a[j]
 			k := strings.IndexByte(optstring, c)
 			if k < 0 || c == ':' {
-				return nil, nil, &getoptError{"invalid option -- '" + string(c) + "'"}
+				return nil, nil, &getoptError{msg: "invalid option -- '" + string(c) + "'"}
 			}
 			if k+1 >= len(optstring) || optstring[k+1] != ':' {
 				opts = append(opts, opt{c: c})
@@ -78,7 +81,7 @@ func getopt(argv []string, optstring string) (opts []opt, operands []string, err
 				i++
 				opts = append(opts, opt{c, argv[i]})
 			default:
-				return nil, nil, &getoptError{"option requires an argument -- '" + string(c) + "'"}
+				return nil, nil, &getoptError{msg: "option requires an argument -- '" + string(c) + "'"}
 			}
 			break word // the argument took the rest of the word
 		}

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/sockit/sockit/address"
 )
 
 // Version is sockit's version.
@@ -68,10 +70,16 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 			err = r.top(ctx, argv[1:]) // "sockit top 80" is still a host named top
 		} else if len(argv) == 1 && argv[0] == "version" {
 			printVersion(stdout) // alone: a host named "version" needs a port
+		} else if len(argv) >= 1 && argv[0] == "help" && (len(argv) == 1 || !isPort(argv[1])) {
+			err = printTopic(stdout, strings.Join(argv[1:], " "))
+		} else if len(argv) >= 1 && argv[0] == "completion" && (len(argv) == 1 || !isPort(argv[1])) {
+			err = printCompletion(stdout, argv[1:])
+		} else if len(argv) >= 1 && argv[0] == "man" && (len(argv) == 1 || !isPort(argv[1])) {
+			err = writeManPages(argv[1:])
 		} else if len(argv) > 0 && argv[0] == "install-links" {
 			err = r.installLinks(argv[1:])
 		} else {
-			err = r.ncat(ctx, argv)
+			err = hintCommand(r.ncat(ctx, argv), argv)
 		}
 	}
 	if err == nil {
@@ -99,7 +107,11 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		if r.name == "Ncat" {
 			fmt.Fprintf(stderr, "%s: %s\nNcat: Try `--help' or man(1) ncat for more information, usage options and help. QUITTING.\n", args[0], ge.msg)
 		} else {
-			r.errorf("%s; try --help. QUITTING.", capitalize(ge.msg))
+			hint := ""
+			if ge.unknown != "" && r.name == "sockit" {
+				hint = suggestion(ge.unknown, newCompletionWords().flags)
+			}
+			r.errorf("%s%s; try '%s --help'. QUITTING.", capitalize(ge.msg), hint, r.name)
 		}
 		return 2
 	}
@@ -120,6 +132,31 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 }
 
 var errHelp = errors.New("help shown")
+
+// hintCommand adds "did you mean 'sockit relay'?" to the error of a
+// command line whose first word, taken for a host, is one typo away from
+// a command: only when the line failed, and only then.
+func hintCommand(err error, argv []string) error {
+	if err == nil || errors.Is(err, errHelp) || len(argv) == 0 || strings.HasPrefix(argv[0], "-") {
+		return err
+	}
+	var words []string
+	for _, c := range subcommands {
+		words = append(words, strings.Split(c.name, ", ")...)
+	}
+	h := address.Suggest(argv[0], words)
+	if h == "" {
+		return err
+	}
+	hint := " (did you mean 'sockit " + strings.TrimSuffix(strings.TrimPrefix(h, "did you mean "), "?") + "'?)"
+	var ue *usageError
+	if errors.As(err, &ue) {
+		c := *ue
+		c.msg += hint
+		return &c
+	}
+	return fmt.Errorf("%w%s", err, hint)
+}
 
 // personalityOf names the personality a program name asks for: "ncat",
 // "socat", "openbsd" (nc, netcat, nc.openbsd) or "traditional"

@@ -135,7 +135,7 @@ func parseNcat(argv []string) (*ncatOptions, error) {
 		if g, ok := getoptWords(err); ok {
 			return nil, g
 		}
-		return nil, usagef("%s; try --help", err)
+		return nil, usagef("%s; try 'sockit --help'", err)
 	}
 	o.args = fs.Args()
 	o.maxConnsSet = fs.Changed("max-conns")
@@ -164,11 +164,11 @@ func expandLong(fs *pflag.FlagSet, argv []string) ([]string, error) {
 			})
 			switch len(match) {
 			case 0:
-				return nil, &getoptError{"unrecognized option '--" + name + "'"}
+				return nil, &getoptError{msg: "unrecognized option '--" + name + "'", unknown: "--" + name}
 			case 1:
 				name = match[0]
 			default:
-				return nil, &getoptError{"option '--" + name + "' is ambiguous; possibilities: '--" + strings.Join(match, "' '--") + "'"}
+				return nil, &getoptError{msg: "option '--" + name + "' is ambiguous; possibilities: '--" + strings.Join(match, "' '--") + "'"}
 			}
 		}
 		if hasVal {
@@ -337,13 +337,6 @@ func isPort(s string) bool {
 	n, err := strconv.Atoi(s)
 	return err == nil && n >= 0 && n <= 65535
 }
-
-const ncatUsage = `Usage: %s [options] [hostname] [port]
-
-Options taking a time assume seconds. Append 'ms' for milliseconds,
-'s' for seconds, 'm' for minutes, or 'h' for hours (e.g. 500ms).
-%s
-`
 
 // addTLS turns a TCP spec into OPENSSL or OPENSSL-LISTEN when a TLS flag
 // is given. sockit verifies servers unless --ssl-insecure; invoked as

@@ -93,12 +93,12 @@ func splitEOFFlag(argv []string) (rest []string, eof string, err error) {
 			eof = strings.TrimPrefix(a, "--eof=")
 		case a == "--eof":
 			if i+1 >= len(argv) {
-				return nil, "", &getoptError{"option '--eof' requires an argument"}
+				return nil, "", &getoptError{msg: "option '--eof' requires an argument"}
 			}
 			i++
 			eof = argv[i]
 		case strings.HasPrefix(a, "--"):
-			return nil, "", &getoptError{"invalid option -- '-'"} // short options only: getopt reads "--x" as -, -, x
+			return nil, "", &getoptError{msg: "invalid option -- '-'"} // short options only: getopt reads "--x" as -, -, x
 		default:
 			rest = append(rest, a)
 		}

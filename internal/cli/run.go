@@ -84,12 +84,19 @@ func (r *runner) ncat(ctx context.Context, argv []string) error {
 		return err
 	}
 	if o.help {
-		fs := newNcatFlags(&ncatOptions{})
-		fmt.Fprintf(r.stdout, ncatUsage, strings.ToLower(r.name), fs.FlagUsages())
+		if r.name == "Ncat" {
+			printNcatHelp(r.stdout)
+		} else {
+			printSockitHelp(r.stdout)
+		}
 		return errHelp
 	}
 	if o.version {
-		fmt.Fprintf(r.stdout, "%s: Version %s\n", r.name, Version)
+		if r.name == "Ncat" {
+			fmt.Fprintf(r.stdout, "%s: Version %s\n", r.name, Version)
+		} else {
+			printVersion(r.stdout)
+		}
 		return nil
 	}
 	o.asNcat = r.name == "Ncat"

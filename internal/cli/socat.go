@@ -184,7 +184,7 @@ func parseRelay(argv []string) (*relayFlags, error) {
 		case strings.HasPrefix(a, "-R"):
 			o.rawToA, err = value(&i, a, "-R")
 		default:
-			err = usagef("unknown option %q", a)
+			err = &unknownOption{usageError{msg: fmt.Sprintf("unknown option %q", a)}, a}
 		}
 		if err != nil {
 			return nil, err
@@ -213,8 +213,19 @@ var errReported = errors.New("error reported")
 
 // relay is `sockit relay [options] ADDRESS ADDRESS`, and socat's command
 // line when invoked as socat.
+// unknownOption is a relay option that is none: socat's words, and under
+// sockit relay a suggestion.
+type unknownOption struct {
+	usageError
+	opt string
+}
+
 func (r *runner) relay(ctx context.Context, argv []string, socat bool) error {
 	o, err := parseRelay(argv)
+	var uo *unknownOption
+	if !socat && errors.As(err, &uo) {
+		return usagef("unknown option %q%s; try 'sockit relay -h' or 'sockit help relay'", uo.opt, suggestion(uo.opt, newCompletionWords().relayWords))
+	}
 	if err != nil {
 		return err
 	}
@@ -291,6 +302,8 @@ func (s *relaySession) run(ctx context.Context) error {
 	case o.version:
 		s.printVersion()
 		return nil
+	case o.help == 1 && !s.socat && len(o.args) == 1:
+		return printTopic(s.r.stdout, o.args[0]) // sockit relay --help TCP-LISTEN
 	case o.help > 0:
 		s.printHelp()
 		return nil

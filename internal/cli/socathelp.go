@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/sockit/sockit/address"
 )
 
@@ -69,43 +71,13 @@ func (s *relaySession) printHelp() {
 Usage:
 %[1]s [options] <bi-address> <bi-address>
    options:
-      -V     print version and feature information to stdout, and exit
-      -h|-?  print a help text describing command line options and addresses
-      -hh    like -h, plus a list of all common address option names
-      -hhh   like -hh, plus a list of all available address option names
-      -d[ddd]         increase verbosity (use up to 4 times; 2 are recommended)
-      -D     analyze file descriptors before loop
-      -ly[facility]  log to syslog, using facility (default is daemon)
-      -lf<logfile>   log to file
-      -ls            log to stderr (default if no other log)
-      -lm[facility]  mixed log mode (stderr during initialization, then syslog)
-      -lp<progname>  set the program name used for logging
-      -lu            use microseconds for logging timestamps
-      -lh            add hostname to log messages
-      -v     verbose text dump of data traffic
-      -x     verbose hexadecimal dump of data traffic
-      -r <file>      raw dump of data flowing from left to right
-      -R <file>      raw dump of data flowing from right to left
-      -b<size_t>     accepted for socat compatibility; the kernel path sizes its own buffers
-      -s     sloppy (continue on error)
-      -t<timeout>    wait seconds before closing second channel (socat's default 0.5 s;
-                     sockit relay waits for both sides, except over datagrams)
-      -T<timeout>    total inactivity timeout in seconds
-      -u     unidirectional mode (left to right)
-      -U     unidirectional mode (right to left)
-      -g     do not check option groups
-      -L <lockfile>  try to obtain lock, or fail
-      -W <lockfile>  try to obtain lock, or wait
-      -4     prefer IPv4 if version is not explicitly specified
-      -6     prefer IPv6 if version is not explicitly specified
-      --explain <address>  print how sockit reads an address, and exit
-%[2]s   bi-address:
+%[3]s%[2]s   bi-address:
       <single-address>!!<single-address>
       <single-address>
    single-address:
       <address-head>[,<opts>]
    address-head:
-`, name, watchHelp())
+`, name, watchHelp(), strings.Join(relayOptionLines, ""))
 	aliased := map[string]bool{}
 	for _, t := range address.Types() {
 		if t.Refused != "" {
@@ -146,15 +118,48 @@ Usage:
 	}
 }
 
+// relayOptionLines are the relay's command-line options in socat's -h
+// layout (its words, and sockit's where it differs); the man page is
+// made from them too.
+var relayOptionLines = []string{
+	"      -V     print version and feature information to stdout, and exit\n",
+	"      -h|-?  print a help text describing command line options and addresses\n",
+	"      -hh    like -h, plus a list of all common address option names\n",
+	"      -hhh   like -hh, plus a list of all available address option names\n",
+	"      -d[ddd]         increase verbosity (use up to 4 times; 2 are recommended)\n",
+	"      -D     analyze file descriptors before loop\n",
+	"      -ly[facility]  log to syslog, using facility (default is daemon)\n",
+	"      -lf<logfile>   log to file\n",
+	"      -ls            log to stderr (default if no other log)\n",
+	"      -lm[facility]  mixed log mode (stderr during initialization, then syslog)\n",
+	"      -lp<progname>  set the program name used for logging\n",
+	"      -lu            use microseconds for logging timestamps\n",
+	"      -lh            add hostname to log messages\n",
+	"      -v     verbose text dump of data traffic\n",
+	"      -x     verbose hexadecimal dump of data traffic\n",
+	"      -r <file>      raw dump of data flowing from left to right\n",
+	"      -R <file>      raw dump of data flowing from right to left\n",
+	"      -b<size_t>     accepted for socat compatibility; the kernel path sizes its own buffers\n",
+	"      -s     sloppy (continue on error)\n",
+	"      -t<timeout>    wait seconds before closing second channel (socat's default 0.5 s;\n                     sockit relay waits for both sides, except over datagrams)\n",
+	"      -T<timeout>    total inactivity timeout in seconds\n",
+	"      -u     unidirectional mode (left to right)\n",
+	"      -U     unidirectional mode (right to left)\n",
+	"      -g     do not check option groups\n",
+	"      -L <lockfile>  try to obtain lock, or fail\n",
+	"      -W <lockfile>  try to obtain lock, or wait\n",
+	"      -4     prefer IPv4 if version is not explicitly specified\n",
+	"      -6     prefer IPv6 if version is not explicitly specified\n",
+	"      --explain <address>  print how sockit reads an address, and exit\n",
+}
+
 // watchHelp is the watch options' lines for the relay's -h, from the
-// same flag set that parses them.
+// same flag set that parses them, laid out as sockit --help lays them.
 func watchHelp() string {
 	var w watchFlags
 	var b strings.Builder
-	for _, l := range strings.SplitAfter(w.flagSet().FlagUsages(), "\n") {
-		if l != "" {
-			b.WriteString("   " + l)
-		}
-	}
+	w.flagSet().VisitAll(func(f *pflag.Flag) {
+		writeColumns(&b, "      "+lookupEntry(w.flagSet(), entryOf(f.Name)).left(), f.Usage, 34)
+	})
 	return b.String()
 }

@@ -122,9 +122,9 @@ func parseTraditional(argv []string) (*ncatOptions, error) {
 	} else if !o.zero {
 		switch {
 		case len(args) == 0:
-			return nil, &getoptError{"no destination"}
+			return nil, &getoptError{msg: "no destination"}
 		case len(args) == 1:
-			return nil, &getoptError{"no port[s] to connect to"}
+			return nil, &getoptError{msg: "no port[s] to connect to"}
 		case len(args) > 2:
 			return nil, usagef("several ports are for -z; connect to one")
 		}
