@@ -31,7 +31,7 @@ var flagGroups = []flagGroup{
 	{"Broker and chat", []string{"broker", "chat", "max-queue=SIZE", "lag-grace=TIME"}},
 	{"Scan", []string{"zero"}},
 	{"Data", []string{"crlf", "send-only", "recv-only", "no-shutdown", "eof=WHEN"}},
-	{"Output and logging", []string{"verbose", "output=FILE", "hex-dump=FILE", "append-output", "json[=FILE]", "capture=FILE",
+	{"Output and logging", []string{"verbose", "progress", "output=FILE", "hex-dump=FILE", "append-output", "json[=FILE]", "capture=FILE",
 		"keylog=FILE", "monitor=ADDR", "monitor-allow=HOSTS", "monitor-token=TOKEN", "monitor-allow-control"}},
 	{"Timing", []string{"wait=TIME", "idle-timeout=TIME", "delay=TIME"}},
 	{"Help", []string{"help", "version"}},

@@ -22,7 +22,7 @@ const defaultPort = "31337"
 type ncatOptions struct {
 	listen, keep, udp, unix, noDNS, v4, v6        bool
 	crlf, sendOnly, recvOnly, noShutdown, version bool
-	help, appendOutput                            bool
+	help, appendOutput, progress                  bool
 	verbose, maxConns, backlog                    int
 	sourcePort, source, exec, shExec, luaExec     string
 	output, hexDump, eof                          string
@@ -86,6 +86,7 @@ func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
 	fs.BoolVar(&o.appendOutput, "append-output", false, "append rather than clobber specified output files")
 	fs.BoolVar(&o.sendOnly, "send-only", false, "only send data, ignoring received; quit on EOF")
 	fs.BoolVar(&o.recvOnly, "recv-only", false, "only receive data, never send anything")
+	fs.BoolVar(&o.progress, "progress", false, "show bytes each way, their rate and (stdin a file) an ETA on stderr, when it is a terminal")
 	fs.AddFlagSet(o.watch.flagSet())
 	fs.StringVar(&o.eof, "eof", "", "when the session ends: wait (both streams done; sockit's default), remote (the peer's stream ends; ncat's listener), stdin (stdin ends), drain:DURATION (that long after stdin ends)")
 	fs.BoolVar(&o.noShutdown, "no-shutdown", false, "do not shutdown into half-duplex mode on receiving EOF on stdin")

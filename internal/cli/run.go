@@ -355,7 +355,12 @@ func (s *session) serve(ctx context.Context, conn, other stream.Conn, f *serve.S
 		return s.runChild(ctx, *cmd, conn, f)
 	}
 	s.r.logf("EOF policy: %s.", s.eof.describe())
+	var pg *progress
+	if s.o.progress {
+		other, pg = s.r.startProgress(conn, other)
+	}
 	st, err := serve.Join(ctx, conn, other, s.relayOptions(), f, s.p.spec.String())
+	pg.stop(st)
 	s.voice().summary(s, st)
 	if s.r.voice != nil && ctx.Err() == nil {
 		return nil // the nc personalities end quietly and with 0 when a peer resets or -w's idle time passes
