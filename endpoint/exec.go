@@ -99,7 +99,7 @@ func (c Command) Open(ctx context.Context) (stream.Conn, error) {
 // descriptors fdin and fdout name (and stderr with the stderr option),
 // and returns the other end.
 func (c Command) socketPair(cmd *exec.Cmd) (*net.UnixConn, error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fds, err := socketpair()
 	if err != nil {
 		return nil, os.NewSyscallError("socketpair", err)
 	}

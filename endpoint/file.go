@@ -135,9 +135,8 @@ func withAccess(s address.Spec, opt string) address.Spec {
 // openFlags are socat's o-* options that add an open(2) flag.
 var openFlags = map[string]int{
 	"append": os.O_APPEND, "trunc": os.O_TRUNC, "o-create": os.O_CREATE, "o-excl": os.O_EXCL,
-	"o-noctty": unix.O_NOCTTY, "o-sync": unix.O_SYNC, "o-dsync": unix.O_DSYNC, "o-rsync": unix.O_RSYNC,
-	"o-direct": unix.O_DIRECT, "o-nofollow": unix.O_NOFOLLOW, "o-directory": unix.O_DIRECTORY,
-	"o-largefile": unix.O_LARGEFILE, "o-nonblock": unix.O_NONBLOCK, "o-noatime": unix.O_NOATIME, "async": unix.O_ASYNC,
+	"o-noctty": unix.O_NOCTTY, "o-sync": unix.O_SYNC, "o-nofollow": unix.O_NOFOLLOW,
+	"o-directory": unix.O_DIRECTORY, "o-nonblock": unix.O_NONBLOCK, "async": unix.O_ASYNC,
 }
 
 // fileOwner applies user, group and their -late forms, and perm-late, to

@@ -137,16 +137,3 @@ func ioctl(f *os.File, opt, v string) error {
 		return nil
 	})
 }
-
-// control runs fn with f's descriptor.
-func control(f *os.File, fn func(fd int) error) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var ferr error
-	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
-		return err
-	}
-	return ferr
-}

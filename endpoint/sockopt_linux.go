@@ -214,15 +214,3 @@ func membership(opt, v string) (func(fd int) error, error) {
 	}
 	return func(fd int) error { return unix.SetsockoptIPMreqn(fd, unix.IPPROTO_IP, unix.IP_ADD_MEMBERSHIP, mreq) }, nil
 }
-
-// On reports whether the flag option name is set and not "0".
-func On(s address.Spec, name string) bool { return on(s, name) }
-
-// on reports whether the flag option name is set and not "0".
-func on(s address.Spec, name string) bool {
-	v, ok := s.Opt(name)
-	return ok && flagOn(v)
-}
-
-// flagOn reads a flag's value: none, or anything but "0", is on.
-func flagOn(v string) bool { return v != "0" }

@@ -383,14 +383,14 @@ func readProxyPassword(user, proxy string) (string, error) {
 	// Not echoed, as readpassphrase(3) reads it: echo goes off before
 	// the prompt shows, and what was typed before it is dropped.
 	fd := int(tty.Fd())
-	if t, err := unix.IoctlGetTermios(fd, unix.TCGETS); err == nil {
+	if t, err := unix.IoctlGetTermios(fd, ioctlGetTermios); err == nil {
 		quiet := *t
 		quiet.Lflag &^= unix.ECHO | unix.ECHONL
 		quiet.Lflag |= unix.ICANON
-		if unix.IoctlSetTermios(fd, unix.TCSETSF, &quiet) == nil {
+		if unix.IoctlSetTermios(fd, ioctlSetTermiosFlush, &quiet) == nil {
 			defer func() {
 				fmt.Fprint(tty, "\n")
-				unix.IoctlSetTermios(fd, unix.TCSETS, t) //nolint:errcheck // best effort on the way out
+				unix.IoctlSetTermios(fd, ioctlSetTermios, t) //nolint:errcheck // best effort on the way out
 			}()
 		}
 	}

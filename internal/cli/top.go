@@ -138,6 +138,6 @@ func topTable(ctx context.Context, client *http.Client, base, token string) (str
 
 // isTerminal says whether f is a terminal.
 func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	_, err := unix.IoctlGetTermios(int(f.Fd()), ioctlGetTermios)
 	return err == nil
 }

@@ -1,0 +1,112 @@
+//go:build !linux
+
+package endpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"github.com/sockit/sockit/address"
+	"github.com/sockit/sockit/stream"
+)
+
+// The address types and options below are Linux's (packet sockets, TUN,
+// raw socket addresses, VSOCK, setsockopt by number, chattr and ioctls,
+// termios by Linux's bits). Elsewhere sockit refuses them by name.
+
+var errLinuxOnly = errors.New("Linux only: not on " + runtime.GOOS)
+
+func openInterface(address.Spec) (stream.Conn, error) {
+	return nil, fmt.Errorf("INTERFACE: %w", errLinuxOnly)
+}
+func openTUN(address.Spec) (stream.Conn, error) { return nil, fmt.Errorf("TUN: %w", errLinuxOnly) }
+func dialGeneric(context.Context, address.Spec) (stream.Conn, error) {
+	return nil, fmt.Errorf("SOCKET-*: %w", errLinuxOnly)
+}
+func listenGeneric(address.Spec) (Listener, error) {
+	return nil, fmt.Errorf("SOCKET-LISTEN: %w", errLinuxOnly)
+}
+func openGenericPacket(address.Spec) (stream.Conn, error) {
+	return nil, fmt.Errorf("SOCKET-*: %w", errLinuxOnly)
+}
+func vsockSpec(address.Spec) (address.Spec, error) {
+	return address.Spec{}, fmt.Errorf("VSOCK: %w", errLinuxOnly)
+}
+
+// portable are the socket options that need no setsockopt here: Go's
+// listeners set SO_REUSEADDR, and its dials and accepts turn on TCP
+// keep-alive and TCP_NODELAY.
+var portable = map[string]bool{"reuseaddr": true, "keepalive": true, "nodelay": true}
+
+// sockopts refuses the socket options sockit sets by number on Linux.
+func sockopts(s address.Spec) func(network, address string, rc syscall.RawConn) error {
+	for _, o := range s.Options {
+		if _, ok := address.SockoptFor(o.Name); ok || isSockopt(o.Name) {
+			name := o.Name
+			return func(string, string, syscall.RawConn) error {
+				return fmt.Errorf("socket option %s: %w", name, errLinuxOnly)
+			}
+		}
+	}
+	return nil
+}
+
+// isSockopt names the options sockopts sets on Linux beyond the table.
+func isSockopt(name string) bool {
+	switch name {
+	case "reuseport", "rcvbuf", "sndbuf", "so-linger", "so-bindtodevice", "setsockopt-int", "setsockopt-bin",
+		"setsockopt-string", "setsockopt", "setsockopt-listen", "ip-add-membership", "ipv6-join-group", "ip-multicast-if":
+		return !portable[name]
+	}
+	return false
+}
+
+func fileSockopts(_ *os.File, s address.Spec) error {
+	if set := sockopts(s); set != nil {
+		return set("", "", nil)
+	}
+	return nil
+}
+
+// fileOptions refuses the file options (open flags, chattr, ioctls,
+// seeks) that sockit applies on Linux.
+func fileOptions(_ *os.File, s address.Spec) error {
+	for _, o := range s.Options {
+		if isFileOption(o.Name) {
+			return fmt.Errorf("%s: %w", o.Name, errLinuxOnly)
+		}
+	}
+	return nil
+}
+
+// SetTermios refuses terminal options (their bits are Linux's).
+func SetTermios(_ *os.File, s address.Spec) error {
+	if asksTermios(s) {
+		return fmt.Errorf("terminal options: %w", errLinuxOnly)
+	}
+	return nil
+}
+
+func asksTermios(s address.Spec) bool {
+	for _, o := range s.Options {
+		if _, ok := address.TermiosFor(o.Name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// isFileOption names the options fileOptions applies on Linux.
+func isFileOption(name string) bool {
+	for _, p := range []string{"lseek", "ftruncate", "flock-", "f-setlk", "ioctl-", "fs-"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
