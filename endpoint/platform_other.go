@@ -19,7 +19,7 @@ import (
 // raw socket addresses, VSOCK, setsockopt by number, chattr and ioctls,
 // termios by Linux's bits). Elsewhere sockit refuses them by name.
 
-var errLinuxOnly = errors.New("Linux only: not on " + runtime.GOOS)
+var errLinuxOnly = errors.New("only on Linux, not on " + runtime.GOOS)
 
 func openInterface(address.Spec) (stream.Conn, error) {
 	return nil, fmt.Errorf("INTERFACE: %w", errLinuxOnly)
@@ -64,13 +64,6 @@ func isSockopt(name string) bool {
 		return !portable[name]
 	}
 	return false
-}
-
-func fileSockopts(_ *os.File, s address.Spec) error {
-	if set := sockopts(s); set != nil {
-		return set("", "", nil)
-	}
-	return nil
 }
 
 // fileOptions refuses the file options (open flags, chattr, ioctls,
