@@ -13,9 +13,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/stream"
@@ -247,36 +244,8 @@ func (c Command) command(ctx context.Context, peer stream.Conn) (*exec.Cmd, erro
 	}
 	cmd.Env = env
 	cmd.Stderr = c.Stderr
-	attr := &syscall.SysProcAttr{Setsid: c.Setsid}
-	if v, ok := c.Spec.Opt("setpgid"); ok {
-		attr.Setpgid = true
-		attr.Pgid, _ = strconv.Atoi(v) // validated by address.Parse
-	}
-	if v, ok := c.Spec.Opt("chroot"); ok {
-		attr.Chroot = v
-	}
-	cred, err := credential(c.Spec, "setgid", "setuid", "substuser")
-	if err != nil {
+	if err := c.processAttr(cmd); err != nil {
 		return nil, err
-	}
-	attr.Credential = cred
-	// The child leads a process group of its own, unless asked otherwise,
-	// so that ending the session ends what it started too (sh -c's
-	// children), not only the child itself.
-	group := !attr.Setsid && !attr.Setpgid
-	attr.Setpgid = attr.Setpgid || group
-	cmd.SysProcAttr = attr
-	sig := syscall.SIGKILL
-	if passed := passedSignal(c.Spec); passed != 0 {
-		// socat passes these signals on to its child instead of killing it.
-		sig = passed
-		cmd.WaitDelay = time.Second
-	}
-	cmd.Cancel = func() error {
-		if group {
-			syscall.Kill(-cmd.Process.Pid, sig) //nolint:errcheck // the group may be gone
-		}
-		return cmd.Process.Signal(sig)
 	}
 	return cmd, nil
 }
@@ -361,7 +330,7 @@ func fileEnds(peer stream.Conn) (in, out *os.File, ok bool) {
 		return nil, nil, false
 	}
 	for _, f := range []*os.File{in, out} {
-		if err := control(f, func(fd int) error { return unix.SetNonblock(fd, false) }); err != nil {
+		if err := control(f, setBlocking); err != nil {
 			return nil, nil, false
 		}
 	}

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/stream"
 )
@@ -37,8 +35,7 @@ func openFile(ctx context.Context, s address.Spec) (stream.Conn, error) {
 	}
 	if v, ok := s.Opt("umask"); ok {
 		m, _ := strconv.ParseUint(v, 8, 32) // validated by address.Parse
-		old := unix.Umask(int(m))
-		defer unix.Umask(old)
+		defer setUmask(setUmask(int(m)))
 	}
 	if on(s, "unlink-early") {
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -71,7 +68,7 @@ func openFile(ctx context.Context, s address.Spec) (stream.Conn, error) {
 			}
 			return &stream.Pair{R: r, W: w}, nil
 		}
-		if err := unix.Mkfifo(path, uint32(mode)); err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := mkfifo(path, uint32(mode)); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, &os.PathError{Op: "mkfifo", Path: path, Err: err}
 		}
 		fallback = false // O_RDWR: opening does not wait for a peer, and reads see writes
@@ -135,8 +132,6 @@ func withAccess(s address.Spec, opt string) address.Spec {
 // openFlags are socat's o-* options that add an open(2) flag.
 var openFlags = map[string]int{
 	"append": os.O_APPEND, "trunc": os.O_TRUNC, "o-create": os.O_CREATE, "o-excl": os.O_EXCL,
-	"o-noctty": unix.O_NOCTTY, "o-sync": unix.O_SYNC, "o-nofollow": unix.O_NOFOLLOW,
-	"o-directory": unix.O_DIRECTORY, "o-nonblock": unix.O_NONBLOCK, "async": unix.O_ASYNC,
 }
 
 // fileOwner applies user, group and their -late forms, and perm-late, to

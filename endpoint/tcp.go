@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/stream"
 )
@@ -168,7 +166,7 @@ func setBacklog(l syscall.Conn, s address.Spec) error {
 		return err
 	}
 	var lerr error
-	if err := rc.Control(func(fd uintptr) { lerr = unix.Listen(int(fd), n) }); err != nil {
+	if err := rc.Control(func(fd uintptr) { lerr = relisten(fd, n) }); err != nil {
 		return err
 	}
 	return lerr

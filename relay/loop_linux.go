@@ -325,7 +325,7 @@ func (l *loop) run() {
 // between them; after that, as an ordinary blocking syscall.
 func (l *loop) wait() (int, error) {
 	for time.Since(l.lastEvent) < holdFor {
-		r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_WAIT, uintptr(l.epfd),
+		r, _, e := syscall.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(l.epfd), // with no signal mask: epoll_wait, which arm64 lacks
 			uintptr(unsafe.Pointer(&l.evs[0])), uintptr(len(l.evs)), waitSlice, 0, 0)
 		switch {
 		case e == unix.EINTR || (e == 0 && r == 0):

@@ -281,12 +281,7 @@ func (f *Session) close() {
 		c.Close()
 	}
 	if child != nil {
-		// The command leads a process group of its own (endpoint.Command
-		// starts it so): end all of it, sh -c's children too.
-		if pgid, err := syscall.Getpgid(child.Pid); err == nil && pgid == child.Pid {
-			syscall.Kill(-child.Pid, syscall.SIGTERM) //nolint:errcheck // it may have exited
-		}
-		child.Signal(syscall.SIGTERM) //nolint:errcheck // it may have exited
+		terminate(child)
 	}
 }
 

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/relay"
@@ -382,17 +380,11 @@ func readProxyPassword(user, proxy string) (string, error) {
 	defer tty.Close()
 	// Not echoed, as readpassphrase(3) reads it: echo goes off before
 	// the prompt shows, and what was typed before it is dropped.
-	fd := int(tty.Fd())
-	if t, err := unix.IoctlGetTermios(fd, ioctlGetTermios); err == nil {
-		quiet := *t
-		quiet.Lflag &^= unix.ECHO | unix.ECHONL
-		quiet.Lflag |= unix.ICANON
-		if unix.IoctlSetTermios(fd, ioctlSetTermiosFlush, &quiet) == nil {
-			defer func() {
-				fmt.Fprint(tty, "\n")
-				unix.IoctlSetTermios(fd, ioctlSetTermios, t) //nolint:errcheck // best effort on the way out
-			}()
-		}
+	if restore := noEcho(tty); restore != nil {
+		defer func() {
+			fmt.Fprint(tty, "\n")
+			restore()
+		}()
 	}
 	fmt.Fprintf(tty, "Proxy password for %s@%s: ", user, proxy)
 	buf := make([]byte, 1024)

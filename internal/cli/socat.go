@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/spf13/pflag"
 
 	"github.com/sockit/sockit/address"
@@ -276,17 +274,17 @@ func socatErrorText(err error) string {
 		if call == "" {
 			call = op.Op
 		}
-		af := unix.AF_INET
+		af := syscall.AF_INET
 		switch a := op.Addr.(type) {
 		case *net.UnixAddr:
-			return fmt.Sprintf("%s(AF=%d %q): %s", call, unix.AF_UNIX, a.Name, strerror(op.Err))
+			return fmt.Sprintf("%s(AF=%d %q): %s", call, syscall.AF_UNIX, a.Name, strerror(op.Err))
 		case *net.TCPAddr:
 			if a.IP.To4() == nil {
-				af = unix.AF_INET6
+				af = syscall.AF_INET6
 			}
 		case *net.UDPAddr:
 			if a.IP.To4() == nil {
-				af = unix.AF_INET6
+				af = syscall.AF_INET6
 			}
 		}
 		return fmt.Sprintf("%s(AF=%d %s): %s", call, af, op.Addr, strerror(op.Err))

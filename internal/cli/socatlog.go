@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"log/syslog"
 	"os"
 	"strings"
 	"sync"
@@ -18,7 +17,7 @@ import (
 type relayLog struct {
 	mu     *sync.Mutex
 	w      io.Writer
-	sys    *syslog.Writer
+	sys    sysLog
 	mixed  bool // -lm: w until started, then sys
 	start  bool
 	socat  bool
@@ -95,14 +94,15 @@ func (l *relayLog) Close() error {
 	return nil
 }
 
-// facilities are syslog's facility names, as -ly and -lm take them.
-var facilities = map[string]syslog.Priority{
-	"": syslog.LOG_DAEMON, "daemon": syslog.LOG_DAEMON, "user": syslog.LOG_USER, "auth": syslog.LOG_AUTH,
-	"authpriv": syslog.LOG_AUTHPRIV, "cron": syslog.LOG_CRON, "kern": syslog.LOG_KERN, "lpr": syslog.LOG_LPR,
-	"mail": syslog.LOG_MAIL, "news": syslog.LOG_NEWS, "syslog": syslog.LOG_SYSLOG, "uucp": syslog.LOG_UUCP,
-	"ftp": syslog.LOG_FTP, "local0": syslog.LOG_LOCAL0, "local1": syslog.LOG_LOCAL1, "local2": syslog.LOG_LOCAL2,
-	"local3": syslog.LOG_LOCAL3, "local4": syslog.LOG_LOCAL4, "local5": syslog.LOG_LOCAL5,
-	"local6": syslog.LOG_LOCAL6, "local7": syslog.LOG_LOCAL7,
+// sysLog is the system log socat's -ly and -lm write to.
+type sysLog interface {
+	Crit(string) error
+	Err(string) error
+	Warning(string) error
+	Notice(string) error
+	Info(string) error
+	Debug(string) error
+	Close() error
 }
 
 // newRelayLog sets up the log the flags ask for.
@@ -126,11 +126,10 @@ func newRelayLog(r *runner, o *relayFlags, socat bool) (*relayLog, error) {
 		l.w, l.closer = f, f
 	}
 	if o.syslog || o.mixed {
-		fac, ok := facilities[strings.ToLower(o.facility)]
-		if !ok {
+		w, known, err := openSyslog(strings.ToLower(o.facility), l.prog)
+		if !known {
 			return nil, usagef("unknown syslog facility %q", o.facility)
 		}
-		w, err := syslog.New(fac|syslog.LOG_INFO, l.prog)
 		if err != nil {
 			// No syslog daemon: socat's messages go to stderr instead.
 			fmt.Fprintf(r.stderr, "%s %s[%d] W syslog: %v; logging to stderr\n",

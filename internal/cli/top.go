@@ -12,8 +12,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // top is `sockit top [--once] [--token TOKEN] ADDR`: the monitor's live
@@ -134,10 +132,4 @@ func topTable(ctx context.Context, client *http.Client, base, token string) (str
 		fmt.Fprintf(&b, "(%d more not listed)\n", v.Omitted)
 	}
 	return b.String(), nil
-}
-
-// isTerminal says whether f is a terminal.
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), ioctlGetTermios)
-	return err == nil
 }

@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -106,7 +105,7 @@ type Proc struct {
 func Start(t testing.TB, stdin io.Reader, argv ...string) *Proc {
 	t.Helper()
 	p := &Proc{Cmd: exec.Command(argv[0], argv[1:]...), done: make(chan struct{})}
-	p.Cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownGroup(p.Cmd)
 	p.Cmd.WaitDelay = 5 * time.Second // a grandchild holding our pipes cannot hang Wait
 	p.Cmd.Stdin = stdin
 	p.Cmd.Stdout = &p.Stdout
@@ -117,7 +116,7 @@ func Start(t testing.TB, stdin io.Reader, argv ...string) *Proc {
 	go func() { p.err = p.Cmd.Wait(); close(p.done) }()
 	pid := p.Cmd.Process.Pid
 	t.Cleanup(func() {
-		syscall.Kill(-pid, syscall.SIGKILL) //nolint:errcheck // the group may be gone
+		killGroup(pid)
 		<-p.done
 	})
 	return p
