@@ -270,3 +270,18 @@ func printNcatHelp(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nSee the ncat(1) manpage for full options, descriptions and usage examples\n")
 }
+
+// printCommandHelp is sockit COMMAND --help for the commands without a
+// help of their own (relay has socat's -h): the usage and what it does.
+// It reports false for a word that is no such command.
+func printCommandHelp(w io.Writer, name string) bool {
+	for _, c := range subcommands {
+		if c.name == name && name != "relay" {
+			fmt.Fprintf(w, "Usage: sockit %s\n\n", strings.TrimSpace(name+" "+c.args))
+			writeColumns(w, "", capitalize(c.help)+".", 2)
+			fmt.Fprintf(w, "\nSee man sockit-%s.\n", name)
+			return true
+		}
+	}
+	return false
+}

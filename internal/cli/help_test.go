@@ -69,6 +69,12 @@ func TestHelpGolden(t *testing.T) {
 		{"relay-help-openssl.txt", []string{"sockit", "relay", "--help", "OPENSSL"}, true},
 		{"help-fork.txt", []string{"sockit", "help", "fork"}, true},
 		{"help-sctp-listen.txt", []string{"sockit", "help", "sctp-listen"}, true},
+		{"top.txt", []string{"sockit", "top", "--help"}, true},
+		{"completion.txt", []string{"sockit", "completion", "-h"}, true},
+		{"install-links.txt", []string{"sockit", "install-links", "--help"}, true},
+		{"man.txt", []string{"sockit", "man", "--help"}, true},
+		{"version.txt", []string{"sockit", "version", "--help"}, true},
+		{"help.txt", []string{"sockit", "help", "--help"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -101,6 +107,24 @@ func TestHelpGolden(t *testing.T) {
 				t.Errorf("%v shows pflag's [=true|false]", tt.args)
 			}
 		})
+	}
+}
+
+// TestNetcatHelpGolden holds the nc personalities' -h (on stderr, exit
+// 0, as theirs) to golden files.
+func TestNetcatHelpGolden(t *testing.T) {
+	for _, tt := range []struct{ file, prog string }{{"nc.txt", "nc"}, {"nc.traditional.txt", "nc.traditional"}} {
+		out, errOut, code := runMain(tt.prog, "-h")
+		if code != 0 || out != "" {
+			t.Fatalf("%s -h: exit %d, stdout %q", tt.prog, code, out)
+		}
+		golden := filepath.Join("testdata", "help", tt.file)
+		if *update {
+			os.WriteFile(golden, []byte(errOut), 0o644)
+		}
+		if want, _ := os.ReadFile(golden); errOut != string(want) {
+			t.Errorf("%s -h differs from %s (-update rewrites it):\n%s", tt.prog, golden, errOut)
+		}
 	}
 }
 

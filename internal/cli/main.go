@@ -63,6 +63,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		r.name = prog
 		return r.netcat(ctx, personality, argv)
 	default:
+		if len(argv) == 2 && (argv[1] == "-h" || argv[1] == "--help") && printCommandHelp(stdout, argv[0]) {
+			return 0
+		}
 		if len(argv) > 0 && argv[0] == "relay" {
 			r.name = "sockit relay"
 			err = r.relay(ctx, argv[1:], false)
