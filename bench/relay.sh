@@ -5,6 +5,8 @@
 # each, taking turns. Each round runs every path once; the summary gives
 # the median of sockit's per-round ratios. Prints every figure.
 # Usage: bench/relay.sh [SECONDS per iperf3 run] [ROUNDS]
+# With BASE=REV, sockit as built at git revision REV runs too ("base"),
+# and the summary gives this tree's ratios to it: before and after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-5}
@@ -13,6 +15,13 @@ TMP=$(mktemp -d)
 BIN=$TMP/sockit
 go build -o "$BIN" ./cmd/sockit
 go build -o "$TMP/rtt" ./bench/rtt
+TOOLS=(sockit socat ncat)
+if [ -n "${BASE:-}" ]; then
+  git worktree add -q --detach "$TMP/base" "$BASE"
+  (cd "$TMP/base" && go build -o "$TMP/sockit-base" ./cmd/sockit)
+  git worktree remove --force "$TMP/base"
+  TOOLS=(sockit base socat ncat)
+fi
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
 trap cleanup EXIT
@@ -27,6 +36,7 @@ wait_port() { for _ in $(seq 200); do ss -ltn | grep -q ":$1 " && return; sleep 
 relay() {
   case $1 in
     sockit) start "$BIN" relay "TCP4-LISTEN:$2,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$3" ;;
+    base)   start "$TMP/sockit-base" relay "TCP4-LISTEN:$2,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$3" ;;
     socat)  start socat "TCP4-LISTEN:$2,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$3" ;;
     ncat)   start ncat -lk 127.0.0.1 "$2" --sh-exec "exec ncat 127.0.0.1 $3" ;;
   esac
@@ -38,7 +48,7 @@ start "$TMP/rtt" echo "127.0.0.1:$ECHO"
 wait_port "$IPERF"; wait_port "$ECHO"
 declare -A port=([direct]=$IPERF) rport=([direct]=$ECHO)
 n=2
-for tool in sockit socat ncat; do
+for tool in "${TOOLS[@]}"; do
   port[$tool]=$((P + n)); rport[$tool]=$((P + n + 1)); n=$((n + 2))
   relay "$tool" "${port[$tool]}" "$IPERF"
   relay "$tool" "${rport[$tool]}" "$ECHO"
@@ -48,29 +58,41 @@ printf 'relay bench, %s rounds, %s s per iperf3 run, %s, %s\n' "$ROUNDS" "$SECS"
 ratio() { echo "$1 / $2" | bc -l; }
 median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 declare -A gbps
-tput_direct=() tput_socat=() p50_socat=() p99_socat=()
+tput_direct=() tput_socat=() p50_socat=() p99_socat=() tput_base=() p50_base=() p99_base=()
 for round in $(seq "$ROUNDS"); do
   echo "round $round"
-  for tool in direct sockit socat ncat; do
+  for tool in direct "${TOOLS[@]}"; do
     out=$(iperf3 -c 127.0.0.1 -p "${port[$tool]}" -t "$SECS" -f g)
     gbps[$tool]=$(echo "$out" | awk '/receiver/ {print $(NF-2)}')
   done
-  for tool in direct sockit socat ncat; do
+  for tool in direct "${TOOLS[@]}"; do
     printf '  %-7s %8.2f Gbit/s  %5.2fx direct\n' "$tool" "${gbps[$tool]}" "$(ratio "${gbps[$tool]}" "${gbps[direct]}")"
   done
   tput_direct+=("$(ratio "${gbps[sockit]}" "${gbps[direct]}")")
   tput_socat+=("$(ratio "${gbps[sockit]}" "${gbps[socat]}")")
+  [ -n "${BASE:-}" ] && tput_base+=("$(ratio "${gbps[sockit]}" "${gbps[base]}")")
   # Round trips: the four paths take turns, 100 round trips at a time.
-  rtt=$("$TMP/rtt" ping 20000 "127.0.0.1:${rport[direct]}" "127.0.0.1:${rport[sockit]}" \
-    "127.0.0.1:${rport[socat]}" "127.0.0.1:${rport[ncat]}" |
-    sed "s/^127.0.0.1:${rport[direct]} /direct  /; s/^127.0.0.1:${rport[sockit]} /sockit  /; s/^127.0.0.1:${rport[socat]} /socat   /; s/^127.0.0.1:${rport[ncat]} /ncat    /")
+  addrs=() names=""
+  for tool in direct "${TOOLS[@]}"; do
+    addrs+=("127.0.0.1:${rport[$tool]}")
+    names+="s/^127.0.0.1:${rport[$tool]} /$(printf '%-7s ' "$tool")/;"
+  done
+  rtt=$("$TMP/rtt" ping 20000 "${addrs[@]}" | sed "$names")
   echo "$rtt" | sed 's/^/  /'
   us() { echo "$rtt" | awk -v t="$1" -v q="$2" '$1 == t { for (i = 2; i < NF; i++) if ($i == q) print $(i+1) }'; }
   p50_socat+=("$(ratio "$(us sockit p50)" "$(us socat p50)")")
   p99_socat+=("$(ratio "$(us sockit p99)" "$(us socat p99)")")
+  if [ -n "${BASE:-}" ]; then
+    p50_base+=("$(ratio "$(us sockit p50)" "$(us base p50)")")
+    p99_base+=("$(ratio "$(us sockit p99)" "$(us base p99)")")
+  fi
 done
 printf '\nmedians over %s rounds (each round one run per path, side by side):\n' "$ROUNDS"
 printf '  sockit throughput: %.2fx direct, %.2fx socat\n' \
   "$(printf '%s\n' "${tput_direct[@]}" | median)" "$(printf '%s\n' "${tput_socat[@]}" | median)"
 printf '  sockit round trip: p50 %.2fx socat, p99 %.2fx socat (below 1 is faster)\n' \
   "$(printf '%s\n' "${p50_socat[@]}" | median)" "$(printf '%s\n' "${p99_socat[@]}" | median)"
+if [ -n "${BASE:-}" ]; then
+  printf '  against %s: throughput %.2fx, round trip p50 %.2fx, p99 %.2fx\n' "$BASE" \
+    "$(printf '%s\n' "${tput_base[@]}" | median)" "$(printf '%s\n' "${p50_base[@]}" | median)" "$(printf '%s\n' "${p99_base[@]}" | median)"
+fi

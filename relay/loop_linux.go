@@ -458,6 +458,7 @@ func (s *loopSession) pump(f *flow) error {
 		n, err := s.fill(f)
 		switch {
 		case err == unix.EAGAIN:
+			s.l.putPipe(f)
 			return nil // wait for src
 		case err != nil:
 			return s.opError(f, "read", f.src, err)
@@ -483,6 +484,9 @@ func (s *loopSession) pump(f *flow) error {
 		}
 		f.n += int64(n)
 	}
+	// Drained: the pipe (or buffer) goes back until bytes come again, so
+	// that an idle session holds its two sockets and nothing else.
+	s.l.putPipe(f)
 	if f.eof {
 		if !s.noShutdown {
 			if err := unix.Shutdown(f.dst, unix.SHUT_WR); err != nil && err != unix.ENOTCONN {
@@ -490,7 +494,6 @@ func (s *loopSession) pump(f *flow) error {
 			}
 		}
 		f.done = true
-		s.l.putPipe(f)
 		s.results <- result{f.toB, f.n, nil}
 	}
 	// The source is likely drained; level-triggered epoll says if not.
@@ -649,8 +652,11 @@ func (l *loop) pipe() ([2]int, error) {
 }
 
 // putPipe takes f's pipe back: kept when empty and there is room, else
-// closed.
+// closed. A flow without a pipe lets its buffer go, when it is empty.
 func (l *loop) putPipe(f *flow) {
+	if f.queued == 0 {
+		f.buf = nil
+	}
 	if f.pipe[0] < 0 {
 		return
 	}
