@@ -47,14 +47,14 @@ func Start(ctx context.Context, addr string, m *Monitor, opt Options) (net.Addr,
 			return nil, fmt.Errorf("monitor %s: cannot resolve %q", addr, host)
 		}
 		for _, ip := range ips {
-			if !ip.IsLoopback() {
-				return nil, fmt.Errorf("monitor %s: %s is not a loopback address; give --monitor-allow or --monitor-token to serve it", addr, ip)
+			if !ip.Unmap().IsLoopback() {
+				return nil, fmt.Errorf("monitor %s: %s is not a loopback address; give --monitor-allow or --monitor-token to serve it", addr, ip.Unmap())
 			}
 		}
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("monitor: %w", err)
+		return nil, fmt.Errorf("monitor %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m)

@@ -138,7 +138,7 @@ func (r *runner) startMonitor(ctx context.Context, addr string, allow []string, 
 	m := monitor.New(Version)
 	at, err := monitor.Start(ctx, addr, m, opt)
 	if err != nil {
-		return err
+		return &usageError{msg: "--" + err.Error(), verbatim: true} // exit 2, as a listener that cannot bind
 	}
 	r.observe(m)
 	r.monitor = m
