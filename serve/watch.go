@@ -482,41 +482,44 @@ func (f *Session) Capturing(a, b stream.Conn, aSide, bSide Side, socketIsB bool)
 	f.w.seqno++
 	n := f.w.seqno
 	f.w.mu.Unlock()
-	mk := func(c stream.Conn, sd Side, isSocket bool, which int) *leg {
-		inbound := isSocket && f.inbound
-		orig, resp := events.AddrPort(c.LocalAddr()), events.AddrPort(c.RemoteAddr())
-		desc := sd.Description
-		switch {
-		case isTLS(c):
-			// The plaintext of a TLS connection, whose records the
-			// "tls" interface has under the real addresses.
-			desc = "plaintext of TLS " + c.LocalAddr().String() + " ↔ " + c.RemoteAddr().String()
-			orig, resp = synthetic(uint16(40000 + (2*n+which)%20000))
-		case !orig.IsValid() || !resp.IsValid() || orig.Addr().Unmap().Is4() != resp.Addr().Unmap().Is4():
-			// No IP flow (Unix, stdio, a command): sockit is 127.1.0.1
-			// and the endpoint 127.1.0.2, a port pair per session.
-			orig, resp = synthetic(uint16(40000 + (2*n+which)%20000))
-			if ad := describe(c); ad != "" && !strings.Contains(desc, ad) {
-				desc += " (" + ad + ")"
-			}
+	f.legs = [2]*leg{f.newLeg(a, aSide, !socketIsB, n, 0), f.newLeg(b, bSide, socketIsB, n, 1)}
+}
+
+// newLeg starts the capture of one connection of the session: the n-th
+// capturing session's which-th leg.
+func (f *Session) newLeg(c stream.Conn, sd Side, isSocket bool, n, which int) *leg {
+	inbound := isSocket && f.inbound
+	orig, resp := events.AddrPort(c.LocalAddr()), events.AddrPort(c.RemoteAddr())
+	desc := sd.Description
+	switch {
+	case isTLS(c):
+		// The plaintext of a TLS connection, whose records the
+		// "tls" interface has under the real addresses.
+		desc = "plaintext of TLS " + c.LocalAddr().String() + " ↔ " + c.RemoteAddr().String()
+		orig, resp = synthetic(uint16(40000 + (2*n+which)%20000))
+	case !orig.IsValid() || !resp.IsValid() || orig.Addr().Unmap().Is4() != resp.Addr().Unmap().Is4():
+		// No IP flow (Unix, stdio, a command): sockit is 127.1.0.1
+		// and the endpoint 127.1.0.2, a port pair per session.
+		orig, resp = synthetic(uint16(40000 + (2*n+which)%20000))
+		if ad := describe(c); ad != "" && !strings.Contains(desc, ad) {
+			desc += " (" + ad + ")"
 		}
-		if inbound {
-			orig, resp = resp, orig
-		}
-		id := f.w.iface(sd.Name, desc)
-		l := &leg{farIsOrigin: inbound}
-		at := time.Now() // a connection sockit opened for the session: just now
-		if isSocket {
-			at = f.start
-		}
-		if network(c) == "udp" || network(c) == "unixgram" {
-			l.flow = f.w.Capture.UDP(id, orig, resp)
-		} else {
-			l.flow = f.w.Capture.TCP(id, orig, resp, at)
-		}
-		return l
 	}
-	f.legs = [2]*leg{mk(a, aSide, !socketIsB, 0), mk(b, bSide, socketIsB, 1)}
+	if inbound {
+		orig, resp = resp, orig
+	}
+	id := f.w.iface(sd.Name, desc)
+	l := &leg{farIsOrigin: inbound}
+	at := time.Now() // a connection sockit opened for the session: just now
+	if isSocket {
+		at = f.start
+	}
+	if network(c) == "udp" || network(c) == "unixgram" {
+		l.flow = f.w.Capture.UDP(id, orig, resp)
+	} else {
+		l.flow = f.w.Capture.TCP(id, orig, resp, at)
+	}
+	return l
 }
 
 // tap is the capture's view of the bytes: a chunk a→b (toB) was sent by
@@ -777,8 +780,19 @@ func (f *Session) Counted(c stream.Conn) (counted stream.Conn, done func(error))
 		return c, func(error) {}
 	}
 	k := &counts{}
+	if f.w.Capture != nil {
+		// One leg: the client's connection; the room or the proxy is
+		// sockit itself.
+		f.w.mu.Lock()
+		f.w.seqno++
+		n := f.w.seqno
+		f.w.mu.Unlock()
+		k.leg = f.newLeg(c, Side{Name: "network"}, true, n, 0)
+	}
 	done = func(err error) {
-		f.Closed(relay.Stats{AToB: k.sent.Load(), BToA: k.received.Load()}, true, ignoreClosed(err))
+		err = ignoreClosed(err)
+		k.end(err)
+		f.Closed(relay.Stats{AToB: k.sent.Load(), BToA: k.received.Load()}, true, err)
 	}
 	if nc, ok := c.(net.Conn); ok {
 		return &countedNetConn{Conn: nc, s: c, k: k}, done
@@ -794,7 +808,45 @@ func ignoreClosed(err error) error {
 	return err
 }
 
-type counts struct{ sent, received atomic.Int64 }
+// counts are a counted conn's bytes each way, and its capture leg, if
+// the session is captured.
+type counts struct {
+	sent, received atomic.Int64
+	leg            *leg
+}
+
+// read and wrote tell the capture what crossed the conn.
+func (k *counts) read(p []byte, err error) {
+	k.received.Add(int64(len(p)))
+	if k.leg == nil {
+		return
+	}
+	if len(p) > 0 {
+		k.leg.flow.Data(k.leg.farIsOrigin, p, time.Now())
+	}
+	if err == io.EOF {
+		k.leg.flow.FIN(k.leg.farIsOrigin, time.Now())
+	}
+}
+
+func (k *counts) wrote(p []byte) {
+	k.sent.Add(int64(len(p)))
+	if k.leg != nil && len(p) > 0 {
+		k.leg.flow.Data(!k.leg.farIsOrigin, p, time.Now())
+	}
+}
+
+// end tells the capture sockit's close: a FIN, or a reset after err.
+func (k *counts) end(err error) {
+	if k.leg == nil {
+		return
+	}
+	if err != nil {
+		k.leg.flow.RST(!k.leg.farIsOrigin, time.Now())
+		return
+	}
+	k.leg.flow.FIN(!k.leg.farIsOrigin, time.Now())
+}
 
 // countedConn counts a stream.Conn's bytes.
 type countedConn struct {
@@ -804,14 +856,20 @@ type countedConn struct {
 
 func (c *countedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	c.k.received.Add(int64(n))
+	c.k.read(p[:n], err)
 	return n, err
 }
 
 func (c *countedConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
-	c.k.sent.Add(int64(n))
+	c.k.wrote(p[:n])
 	return n, err
+}
+
+// CloseWrite half-closes the conn, as the capture tells.
+func (c *countedConn) CloseWrite() error {
+	c.k.end(nil)
+	return c.Conn.CloseWrite()
 }
 
 // countedNetConn counts a net.Conn's bytes and keeps its half-close.
@@ -823,15 +881,18 @@ type countedNetConn struct {
 
 func (c *countedNetConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	c.k.received.Add(int64(n))
+	c.k.read(p[:n], err)
 	return n, err
 }
 
 func (c *countedNetConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
-	c.k.sent.Add(int64(n))
+	c.k.wrote(p[:n])
 	return n, err
 }
 
-// CloseWrite half-closes the underlying conn.
-func (c *countedNetConn) CloseWrite() error { return c.s.CloseWrite() }
+// CloseWrite half-closes the underlying conn, as the capture tells.
+func (c *countedNetConn) CloseWrite() error {
+	c.k.end(nil)
+	return c.s.CloseWrite()
+}

@@ -309,3 +309,40 @@ func TestCaptureTLS(t *testing.T) {
 		}
 	}
 }
+
+// TestCaptureBroker: a broker's --capture has each client's connection,
+// what it said and what the room told it, as tshark reassembles them.
+func TestCaptureBroker(t *testing.T) {
+	port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	file := filepath.Join(t.TempDir(), "b.pcapng")
+	srv := testenv.Start(t, nil, testenv.Binary(t), "-v", "--capture", file, "--broker", "-l", "127.0.0.1", port)
+	srv.WaitListening(t)
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	// The broker accepts one client after the other, so b is in the room
+	// before a is read.
+	b := dial()
+	waitStderr(t, srv, "Connection from", 1)
+	a := dial()
+	msg := "hello from a\n"
+	a.Write([]byte(msg))
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(b, got); err != nil || string(got) != msg {
+		t.Fatalf("b heard %q (%v)", got, err)
+	}
+	a.Close()
+	b.Close()
+	waitStderr(t, srv, "Connection from", 2)
+	syscall.Kill(srv.Cmd.Process.Pid, syscall.SIGTERM)
+	srv.Wait(t)
+	streams := followAll(t, file, "tcp")
+	want := []exchanged{{"", msg}, {msg, ""}}
+	if fmt.Sprint(streams) != fmt.Sprint(want) {
+		t.Errorf("captured %q, want %q", streams, want)
+	}
+}
