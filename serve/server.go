@@ -120,10 +120,14 @@ func (sv *Server) Serve(ctx context.Context, ln endpoint.Listener) error {
 				continue
 			}
 		}
-		if fan != nil {
-			fan.add(conn) // before the log line: a client logged is a client served
-		}
 		f := sv.Watch.Session(conn, true, "")
+		fanConn, fanDone := conn, func(error) {}
+		if fan != nil {
+			if f != nil && sv.Watch.Capture != nil {
+				fanConn, fanDone = f.Counted(conn) // captured: its one leg, as a room's client
+			}
+			fan.add(fanConn) // before the log line: a client logged is a client served
+		}
 		if sv.Hub != nil {
 			// The hub owns conn now and reads it without a goroutine
 			// (unless it is counted for events: then with one).
@@ -159,8 +163,12 @@ func (sv *Server) Serve(ctx context.Context, ln endpoint.Listener) error {
 				sv.Handle(ctx, conn, f) //nolint:errcheck // per-client; told by the handler
 
 			default:
-				st := fan.serve(conn)
-				f.Closed(st, true, nil)
+				st := fan.serve(fanConn)
+				if fanConn != conn {
+					fanDone(nil) // the counted conn tells the close, with its counts
+				} else {
+					f.Closed(st, true, nil)
+				}
 			}
 		})
 	}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sockit/sockit/internal/testenv"
 )
@@ -342,6 +343,43 @@ func TestCaptureBroker(t *testing.T) {
 	srv.Wait(t)
 	streams := followAll(t, file, "tcp")
 	want := []exchanged{{"", msg}, {msg, ""}}
+	if fmt.Sprint(streams) != fmt.Sprint(want) {
+		t.Errorf("captured %q, want %q", streams, want)
+	}
+}
+
+// TestCaptureKeepOpen: -k without a command captures each client's
+// connection: stdin's bytes that went to it, and what it sent to stdout.
+func TestCaptureKeepOpen(t *testing.T) {
+	port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+	file := filepath.Join(t.TempDir(), "k.pcapng")
+	stdin, feed := io.Pipe()
+	defer feed.Close()
+	srv := testenv.Start(t, stdin, testenv.Binary(t), "-v", "--capture", file, "-lk", "127.0.0.1", port)
+	srv.WaitListening(t)
+	c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitStderr(t, srv, "Connection from", 1)
+	feed.Write([]byte("to every client\n"))
+	got := make([]byte, len("to every client\n"))
+	if _, err := io.ReadFull(c, got); err != nil {
+		t.Fatalf("client heard %q (%v)", got, err)
+	}
+	c.Write([]byte("from the client\n"))
+	c.Close()
+	for i := 0; i < 1000 && srv.Stdout.String() == ""; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	feed.Close()
+	syscall.Kill(srv.Cmd.Process.Pid, syscall.SIGTERM)
+	srv.Wait(t)
+	if srv.Stdout.String() != "from the client\n" {
+		t.Fatalf("stdout %q", srv.Stdout.String())
+	}
+	streams := followAll(t, file, "tcp")
+	want := []exchanged{{"from the client\n", "to every client\n"}}
 	if fmt.Sprint(streams) != fmt.Sprint(want) {
 		t.Errorf("captured %q, want %q", streams, want)
 	}
