@@ -59,6 +59,9 @@ func DropPrivileges(s address.Spec, phase string) error {
 // substuser (under the given option names) ask for, or nil for none.
 // substuser takes the user's own group and supplementary groups.
 func credential(s address.Spec, setgid, setuid, substuser string) (*syscall.Credential, error) {
+	if !hasOpt(s, setgid) && !hasOpt(s, setuid) && !hasOpt(s, substuser) {
+		return nil, nil // nothing asked: no getuid and getgid for every session
+	}
 	cred := &syscall.Credential{Uid: uint32(syscall.Getuid()), Gid: uint32(syscall.Getgid()), NoSetGroups: true}
 	asked := false
 	if v, ok := s.Opt(substuser); ok && substuser != "" {
@@ -102,4 +105,10 @@ func credential(s address.Spec, setgid, setuid, substuser string) (*syscall.Cred
 		return nil, nil
 	}
 	return cred, nil
+}
+
+// hasOpt reports whether s has the option name ("" is none).
+func hasOpt(s address.Spec, name string) bool {
+	_, ok := s.Opt(name)
+	return ok && name != ""
 }
