@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"os"
+	"strings"
 
 	"github.com/sockit/sockit/address"
 )
@@ -29,4 +30,27 @@ func control(f *os.File, fn func(fd int) error) error {
 		return err
 	}
 	return ferr
+}
+
+// numberedSockopts are the options sockopts (sockopt_linux.go) sets with
+// setsockopt by number, besides reuseaddr and address.SockoptFor's
+// table; elsewhere they are refused. TestNumberedSockopts holds the list
+// to that function's cases.
+var numberedSockopts = map[string]bool{
+	"reuseport": true, "rcvbuf": true, "sndbuf": true, "so-linger": true, "so-bindtodevice": true,
+	"setsockopt-int": true, "setsockopt-bin": true, "setsockopt": true, "setsockopt-listen": true,
+	"setsockopt-string": true, "ip-add-membership": true, "ipv6-join-group": true, "ip-options": true,
+	"ip-multicast-if": true, "fiosetown": true, "siocspgrp": true,
+}
+
+// isFileOption names the options fileOptions (fileopts_linux.go) applies:
+// seeks, truncation, locks, ioctls and chattr's fs-* flags; elsewhere
+// they are refused. TestFileOptionNames holds it to that function.
+func isFileOption(name string) bool {
+	for _, p := range []string{"lseek", "ftruncate", "flock-", "f-setlk", "ioctl-", "fs-"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }

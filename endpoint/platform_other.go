@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strings"
 	"syscall"
 
 	"github.com/sockit/sockit/address"
@@ -38,15 +37,13 @@ func vsockSpec(address.Spec) (address.Spec, error) {
 	return address.Spec{}, fmt.Errorf("VSOCK: %w", errLinuxOnly)
 }
 
-// portable are the socket options that need no setsockopt here: Go's
-// listeners set SO_REUSEADDR, and its dials and accepts turn on TCP
-// keep-alive and TCP_NODELAY.
-var portable = map[string]bool{"reuseaddr": true, "keepalive": true, "nodelay": true}
-
-// sockopts refuses the socket options sockit sets by number on Linux.
+// sockopts refuses the socket options sockit sets by number on Linux
+// (reuseaddr, keepalive and nodelay need none here: Go's listeners set
+// SO_REUSEADDR, and its dials and accepts turn on TCP keep-alive and
+// TCP_NODELAY).
 func sockopts(s address.Spec) func(network, address string, rc syscall.RawConn) error {
 	for _, o := range s.Options {
-		if _, ok := address.SockoptFor(o.Name); ok || isSockopt(o.Name) {
+		if numberedSockopts[o.Name] {
 			name := o.Name
 			return func(string, string, syscall.RawConn) error {
 				return fmt.Errorf("socket option %s: %w", name, errLinuxOnly)
@@ -56,17 +53,6 @@ func sockopts(s address.Spec) func(network, address string, rc syscall.RawConn) 
 	return nil
 }
 
-// isSockopt names the options sockopts sets on Linux beyond the table.
-func isSockopt(name string) bool {
-	switch name {
-	case "reuseport", "rcvbuf", "sndbuf", "so-linger", "so-bindtodevice", "setsockopt-int", "setsockopt-bin",
-		"setsockopt-string", "setsockopt", "setsockopt-listen", "ip-add-membership", "ipv6-join-group", "ip-multicast-if":
-		return !portable[name]
-	}
-	return false
-}
-
-// fileOptions refuses the file options (open flags, chattr, ioctls,
 // seeks) that sockit applies on Linux.
 func fileOptions(_ *os.File, s address.Spec) error {
 	for _, o := range s.Options {
@@ -88,16 +74,6 @@ func SetTermios(_ *os.File, s address.Spec) error {
 func asksTermios(s address.Spec) bool {
 	for _, o := range s.Options {
 		if _, ok := address.TermiosFor(o.Name); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// isFileOption names the options fileOptions applies on Linux.
-func isFileOption(name string) bool {
-	for _, p := range []string{"lseek", "ftruncate", "flock-", "f-setlk", "ioctl-", "fs-"} {
-		if strings.HasPrefix(name, p) {
 			return true
 		}
 	}
