@@ -12,9 +12,22 @@ import (
 )
 
 // relayWords are sockit relay's (and socat's) command-line options, for
-// the completions; the long ones come from the watch flag set.
-var relayWords = []string{"-V", "-h", "-hh", "-hhh", "-d", "-dd", "-ddd", "-D", "-v", "-x", "-r", "-R", "-u", "-U", "-g", "-s",
-	"-t", "-T", "-b", "-lf", "-lp", "-ls", "-ly", "-lm", "-lu", "-lh", "-L", "-W", "-4", "-6", "--explain"}
+// the completions: the heads of relayOptionLines, the lines -h prints
+// ("-d[ddd]" gives -d, "-h|-?" gives -h and -?), then the watch flags.
+// TestRelayWordsParse holds each to what parseRelay takes.
+func relayWords() []string {
+	var out []string
+	for _, l := range relayOptionLines {
+		head := strings.Fields(l)[0]
+		if i := strings.IndexAny(head, "[<"); i > 0 {
+			head = head[:i]
+		}
+		out = append(out, strings.Split(head, "|")...)
+	}
+	var wf watchFlags
+	wf.flagSet().VisitAll(func(f *pflag.Flag) { out = append(out, "--"+f.Name) })
+	return out
+}
 
 // completionWords are the word lists every shell's script is made of,
 // from the tables the parsers use.
@@ -40,9 +53,7 @@ func newCompletionWords() completionWords {
 	for _, c := range subcommands {
 		cw.commands = append(cw.commands, strings.Split(c.name, ", ")...)
 	}
-	cw.relayWords = append(cw.relayWords, relayWords...)
-	var wf watchFlags
-	wf.flagSet().VisitAll(func(f *pflag.Flag) { cw.relayWords = append(cw.relayWords, "--"+f.Name) })
+	cw.relayWords = relayWords()
 	for _, n := range address.TypeNames() {
 		d, _ := address.Describe(n)
 		head := strings.ToUpper(n)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,5 +100,23 @@ func TestCompletionZshFish(t *testing.T) {
 	}
 	if code := Main(t.Context(), []string{"sockit", "completion", "tcsh"}, nil, &bytes.Buffer{}, &bytes.Buffer{}); code != 2 {
 		t.Errorf("completion tcsh: exit %d, want 2", code)
+	}
+}
+
+// TestRelayWordsParse: every relay option the completion offers (and -h
+// lists) is one parseRelay takes.
+func TestRelayWordsParse(t *testing.T) {
+	words := relayWords()
+	for _, want := range []string{"-d", "-h", "-?", "-hhh", "-lf", "-t", "-T", "--explain", "--json", "--monitor"} {
+		if !slices.Contains(words, want) {
+			t.Errorf("relayWords lacks %s: %q", want, words)
+		}
+	}
+	for _, w := range words {
+		_, err := parseRelay([]string{w, "1", "-", "-"})
+		var uo *unknownOption
+		if errors.As(err, &uo) {
+			t.Errorf("parseRelay does not take %s, which the completion offers", w)
+		}
 	}
 }
