@@ -1,6 +1,7 @@
 package address
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -109,12 +110,7 @@ func OptionNames() []string {
 			seen[a] = true
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // TypeNames lists every name of an address type sockit opens, aliases

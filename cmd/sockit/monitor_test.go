@@ -46,6 +46,18 @@ func scrape(t *testing.T, url, accept string) (map[string]float64, string) {
 	return samples, string(b)
 }
 
+// scrapeUntil scrapes url until ok says the samples are there, for 30 s
+// at most, and returns the last scrape.
+func scrapeUntil(t *testing.T, url string, ok func(map[string]float64) bool) (map[string]float64, string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		m, text := scrape(t, url, "")
+		if ok(m) || time.Now().After(deadline) {
+			return m, text
+		}
+	}
+}
+
 // TestMonitorMetrics: a relay's --monitor serves metrics that promtool
 // accepts, and every counter moves by exactly what its clients did.
 func TestMonitorMetrics(t *testing.T) {
@@ -86,13 +98,7 @@ func TestMonitorMetrics(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	var after map[string]float64
-	var text string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if after, text = scrape(t, url, ""); after["sockit_sessions_closed_total"] == clients {
-			break
-		}
-	}
+	after, text := scrapeUntil(t, url, func(m map[string]float64) bool { return m["sockit_sessions_closed_total"] == clients })
 	want := map[string]float64{
 		"sockit_connections_accepted_total" + listener:                        clients,
 		"sockit_sessions_active" + listener:                                   0,
@@ -338,12 +344,7 @@ func TestMonitorTLSFailure(t *testing.T) {
 	io.ReadAll(c)
 	c.Close()
 	url := "http://127.0.0.1:" + mport + "/metrics"
-	var m map[string]float64
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m, _ = scrape(t, url, ""); m["sockit_tls_failures_total"] == 1 {
-			break
-		}
-	}
+	m, _ := scrapeUntil(t, url, func(m map[string]float64) bool { return m["sockit_tls_failures_total"] == 1 })
 	if m["sockit_tls_failures_total"] != 1 || m[`sockit_errors_total{op="tls"}`] != 1 || m["sockit_tls_handshakes_total"] != 0 {
 		t.Errorf("after a failed handshake: failures %v, tls errors %v, handshakes %v",
 			m["sockit_tls_failures_total"], m[`sockit_errors_total{op="tls"}`], m["sockit_tls_handshakes_total"])
@@ -389,12 +390,7 @@ func TestMonitorEveryServingMode(t *testing.T) {
 			}
 			url := "http://127.0.0.1:" + mport + "/metrics"
 			key := `sockit_connections_accepted_total{listener="127.0.0.1:` + port + `"}`
-			var m map[string]float64
-			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-				if m, _ = scrape(t, url, ""); m[key] == 3 {
-					break
-				}
-			}
+			m, _ := scrapeUntil(t, url, func(m map[string]float64) bool { return m[key] == 3 })
 			if m[key] != 3 {
 				t.Errorf("%s = %v, want 3", key, m[key])
 			}
@@ -426,15 +422,11 @@ func TestMonitorBroker(t *testing.T) {
 	}
 	waitFor := func(what string, ok func(m map[string]float64) bool) (map[string]float64, string) {
 		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			m, text := scrape(t, url, "")
-			if ok(m) {
-				return m, text
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no %s in /metrics:\n%s", what, text)
-			}
+		m, text := scrapeUntil(t, url, ok)
+		if !ok(m) {
+			t.Fatalf("no %s in /metrics:\n%s", what, text)
 		}
+		return m, text
 	}
 	sender, stalled := dial(), dial()
 	waitFor("2 clients", func(m map[string]float64) bool { return m["sockit_broker_clients"] == 2 })
