@@ -69,6 +69,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		if len(argv) > 0 && argv[0] == "relay" {
 			r.name = "sockit relay"
 			err = r.relay(ctx, argv[1:], false)
+		} else if len(argv) > 0 && argv[0] == "bench" && (len(argv) == 1 || !isPort(argv[1])) {
+			r.name = "sockit bench"
+			err = r.bench(ctx, argv[1:])
 		} else if len(argv) > 0 && argv[0] == "top" && (len(argv) == 1 || !isPort(argv[1])) {
 			err = r.top(ctx, argv[1:]) // "sockit top 80" is still a host named top
 		} else if len(argv) == 1 && argv[0] == "version" {
