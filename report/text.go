@@ -56,7 +56,7 @@ func Line(w io.Writer, mode string, iv loadgen.Interval) {
 		fmt.Fprintf(w, "%s  %10s req/s  %s%s\n", span, Number(iv.OpsRate), percentiles(iv.Latency, false), omitted)
 	case loadgen.Connect:
 		fmt.Fprintf(w, "%s  %10s conn/s  connect %s  first byte p99 %s%s%s\n", span, Number(iv.OpsRate),
-			percentiles(iv.Latency, false), Micros(p99(iv.FirstByte)), errorsNote(iv.Errors), omitted)
+			percentiles(iv.Latency, false), p99(iv.FirstByte), errorsNote(iv.Errors), omitted)
 	case loadgen.UDPMode:
 		var sent, got int64
 		if iv.UDP != nil {
@@ -112,11 +112,11 @@ func percentiles(l *loadgen.Latency, all bool) string {
 		Micros(l.P50), Micros(l.P90), Micros(l.P99), Micros(l.P999), Micros(l.P9999), Micros(l.Max), l.Count)
 }
 
-func p99(l *loadgen.Latency) float64 {
+func p99(l *loadgen.Latency) string {
 	if l == nil {
-		return 0
+		return "-"
 	}
-	return l.P99
+	return Micros(l.P99)
 }
 
 func errorsNote(n int64) string {

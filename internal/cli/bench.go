@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -38,7 +39,7 @@ type benchFlags struct {
 	delay                     time.Duration
 	delayEvery                int
 	drop                      string
-	json, jsonStream, verbose bool
+	json, jsonStream          bool
 	timeSet                   bool // -t was given, so -n does not replace it
 }
 
@@ -51,20 +52,19 @@ func (b *benchFlags) flagSet() *pflag.FlagSet {
 	fs.VarP(&b.omit, "omit", "O", "warm up this long first: reported, marked omitted, left out of the totals")
 	b.interval = benchSeconds(time.Second)
 	fs.VarP(&b.interval, "interval", "i", "report every so often")
-	fs.IntVarP(&b.parallel, "parallel", "P", 1, "throughput: parallel streams")
-	fs.IntVarP(&b.concurrency, "concurrency", "c", 1, "rr, connect, udp: connections (or flows) working at once")
-	fs.StringVar(&b.dir, "dir", "", "throughput: up (the client sends, the default), down or both")
-	fs.BoolVarP(&b.reverse, "reverse", "R", false, "throughput: the server sends (--dir down, as iperf3 -R)")
-	fs.BoolVar(&b.bidir, "bidir", false, "throughput: both ways at once (--dir both, as iperf3 --bidir)")
+	fs.IntVarP(&b.parallel, "parallel", "P", 1, "for throughput: parallel streams")
+	fs.IntVarP(&b.concurrency, "concurrency", "c", 1, "for rr, connect and udp: connections (or flows) working at once")
+	fs.StringVar(&b.dir, "dir", "", "for throughput: up (the client sends, the default), down or both")
+	fs.BoolVarP(&b.reverse, "reverse", "R", false, "for throughput: the server sends (--dir down, as iperf3 -R)")
+	fs.BoolVar(&b.bidir, "bidir", false, "for throughput: both ways at once (--dir both, as iperf3 --bidir)")
 	fs.StringVarP(&b.size, "length", "l", "", "write size (throughput, default 128K), request size (rr, default 64) or datagram size (udp, default 64)")
-	fs.StringVar(&b.reply, "reply", "", "rr: reply size, or MIN-MAX for sizes drawn at random (default: the request's)")
-	fs.Float64Var(&b.rate, "rate", 0, "rr: requests per second over all connections, timed from each intended send (open loop); udp: datagrams per second (default 1000)")
-	fs.DurationVar(&b.delay, "delay", 0, "rr: ask the server to hold replies this long")
-	fs.IntVar(&b.delayEvery, "delay-every", 0, "rr: hold only every Nth reply (with --delay)")
-	fs.StringVar(&b.drop, "drop", "", "udp: ask the server to drop this share of datagrams (1% or 0.01)")
+	fs.StringVar(&b.reply, "reply", "", "for rr: reply size, or MIN-MAX for sizes drawn at random (default: the request's)")
+	fs.Float64Var(&b.rate, "rate", 0, "for rr: requests per second over all connections, timed from each intended send (open loop); for udp: datagrams per second (default 1000)")
+	fs.DurationVar(&b.delay, "delay", 0, "for rr: ask the server to hold replies this long")
+	fs.IntVar(&b.delayEvery, "delay-every", 0, "for rr: hold only every Nth reply (with --delay)")
+	fs.StringVar(&b.drop, "drop", "", "for udp: ask the server to drop this share of datagrams (1% or 0.01)")
 	fs.BoolVar(&b.json, "json", false, "print the result as JSON (iperf3's shape, with HDR histograms) and nothing else on stdout")
 	fs.BoolVar(&b.jsonStream, "json-stream", false, "print one JSON object per interval and one for the end, as lines")
-	fs.BoolVarP(&b.verbose, "verbose", "v", false, "say more on stderr")
 	return fs
 }
 
@@ -142,7 +142,7 @@ func (r *runner) bench(ctx context.Context, argv []string) error {
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(argv); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			printCommandHelp(r.stdout, "bench")
+			printBenchHelp(r.stdout)
 			return errHelp
 		}
 		return usagef("%v", err)
@@ -376,7 +376,7 @@ func (r *runner) benchServe(ctx context.Context, argv []string) error {
 	verbose := fs.BoolP("verbose", "v", false, "log each test on stderr")
 	if err := fs.Parse(argv); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			printCommandHelp(r.stdout, "bench")
+			printBenchHelp(r.stdout)
 			return errHelp
 		}
 		return usagef("serve: %v", err)
@@ -516,4 +516,102 @@ func (r *runner) benchMerge(argv []string) error {
 	}
 	fmt.Fprintf(r.stdout, "%s\n", out)
 	return nil
+}
+
+// benchSynopsis opens `sockit bench --help` and its man page.
+var benchSynopsis = [][2]string{
+	{"sockit bench serve ADDRESS", "answer every test on ADDRESS (TCP-LISTEN:5201, OPENSSL-LISTEN:5201, UNIX-LISTEN:PATH, UDP-LISTEN:5201, or a port), as many clients at once as come"},
+	{"sockit bench [OPTIONS] ADDRESS", "measure the path to ADDRESS (TCP:HOST:PORT or HOST:PORT, OPENSSL:..., UNIX:PATH, UDP:HOST:PORT, via= proxy chains)"},
+	{"sockit bench report A.json [B.json ...] -o FILE", "charts of --json results: FILE.html (one self-contained page), .svg or .png"},
+	{"sockit bench compare A.json B.json [...]", "the ratio table of two runs or more"},
+	{"sockit bench merge A.json B.json [...]", "runs of several clients as one, histograms merged (exact percentiles)"},
+}
+
+// benchExamples end `sockit bench --help`: one question each.
+var benchExamples = [][2]string{
+	{"sockit bench 127.0.0.1:5201 -t 10 -P 2", "throughput, two streams (as iperf3 -P 2; -R the other way, --bidir both)"},
+	{"sockit bench -m rr --rate 10000 -c 4 127.0.0.1:5201", "latency percentiles at 10,000 requests/s, coordinated omission corrected"},
+	{"sockit bench -m connect -c 16 127.0.0.1:5201", "connections per second, and connect and first-byte latency"},
+	{"sockit bench UDP:127.0.0.1:5201 --rate 20000", "UDP loss, reordering, jitter and one-way delay"},
+	{"sockit bench -m rr 'OPENSSL:db:5201,via=socks5://127.0.0.1:1080'", "the same questions through TLS and a proxy"},
+	{"sockit bench --json 127.0.0.1:5201 > a.json", "a result to chart, compare or merge later"},
+}
+
+// benchMeta names each bench option's value in the help.
+var benchMeta = map[string]string{
+	"mode": "MODE", "time": "SECONDS", "count": "N", "omit": "SECONDS", "interval": "SECONDS",
+	"parallel": "N", "concurrency": "N", "dir": "DIR", "length": "SIZE", "reply": "SIZE[-MAX]",
+	"rate": "PER_SECOND", "delay": "DURATION", "delay-every": "N", "drop": "SHARE",
+}
+
+// printBenchHelp is `sockit bench --help`.
+func printBenchHelp(w io.Writer) {
+	fmt.Fprintln(w, "Usage:")
+	for _, s := range benchSynopsis {
+		fmt.Fprintf(w, "  %s\n", s[0])
+		writeColumns(w, "", capitalize(s[1])+".", 6)
+	}
+	fmt.Fprintln(w, "\nOptions:")
+	var b benchFlags
+	b.flagSet().VisitAll(func(f *pflag.Flag) {
+		left := "  "
+		if f.Shorthand != "" {
+			left += "-" + f.Shorthand + ", "
+		} else {
+			left += "    "
+		}
+		left += "--" + f.Name
+		if f.Value.Type() != "bool" {
+			left += " " + benchMeta[f.Name]
+		}
+		writeColumns(w, left, capitalize(f.Usage)+".", 28)
+	})
+	fmt.Fprintln(w, "\nExamples:")
+	for _, e := range benchExamples {
+		fmt.Fprintf(w, "  %s\n", e[0])
+		writeColumns(w, "", capitalize(e[1])+".", 6)
+	}
+	fmt.Fprintln(w, "\nSee man sockit-bench.")
+}
+
+// benchPage is sockit-bench.1.
+func benchPage() string {
+	var b bytes.Buffer
+	page(&b, "sockit-bench", "throughput, latency percentiles and connection rate over any address")
+	b.WriteString(".SH SYNOPSIS\n")
+	for i, s := range benchSynopsis {
+		if i > 0 {
+			b.WriteString(".br\n")
+		}
+		fmt.Fprintf(&b, ".B %s\n", roff(s[0]))
+	}
+	b.WriteString(".SH DESCRIPTION\n")
+	for _, s := range benchSynopsis {
+		fmt.Fprintf(&b, ".TP\n.B %s\n%s\n", roff(s[0]), roffLines(capitalize(s[1])+"."))
+	}
+	b.WriteString(`.PP
+Latencies are kept in HdrHistograms, one per worker, merged each interval.
+Without \fB\-\-rate\fR a request/response test is a closed loop: each latency
+counts from its actual send, so a stall hides the requests it held back. With
+\fB\-\-rate\fR the loop is open: each latency counts from the request's intended
+send time, as wrk2 corrects coordinated omission. The output says which.
+.SH OPTIONS
+`)
+	var f benchFlags
+	f.flagSet().VisitAll(func(fl *pflag.Flag) {
+		tag := `\fB\-\-` + roff(fl.Name) + `\fR`
+		if fl.Shorthand != "" {
+			tag = `\fB\-` + roff(fl.Shorthand) + `\fR, ` + tag
+		}
+		if fl.Value.Type() != "bool" {
+			tag += ` \fI` + roff(benchMeta[fl.Name]) + `\fR`
+		}
+		fmt.Fprintf(&b, ".TP\n%s\n%s\n", tag, roffLines(capitalize(fl.Usage)+"."))
+	})
+	b.WriteString(".SH EXAMPLES\n")
+	for _, e := range benchExamples {
+		fmt.Fprintf(&b, ".TP\n.B %s\n%s\n", roff(e[0]), roffLines(capitalize(e[1])+"."))
+	}
+	b.WriteString(".SH SEE ALSO\n.BR sockit (1),\n.BR iperf3 (1)\n")
+	return b.String()
 }

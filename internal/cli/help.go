@@ -52,6 +52,7 @@ var safer = map[string]string{
 // page and the completions.
 var subcommands = []struct{ name, args, help string }{
 	{"relay", "[OPTIONS] ADDRESS ADDRESS", "join two addresses in socat's syntax (socat's command line: sockit help relay)"},
+	{"bench", "[serve|report|compare|merge] [OPTIONS] ADDRESS", "throughput, latency percentiles and connection rate over any address (sockit bench --help)"},
 	{"top", "[--once] [--token TOKEN] ADDR", "the live sessions of a server run with --monitor ADDR, in the terminal"},
 	{"help", "[TOPIC]", "this text, or a topic: relay, addresses, options, an address type, an address option"},
 	{"version", "", "version, commit, Go, platform and the optional paths this build can use"},
@@ -275,6 +276,10 @@ func printNcatHelp(w io.Writer) {
 // help of their own (relay has socat's -h): the usage and what it does.
 // It reports false for a word that is no such command.
 func printCommandHelp(w io.Writer, name string) bool {
+	if name == "bench" {
+		printBenchHelp(w)
+		return true
+	}
 	for _, c := range subcommands {
 		if c.name == name && name != "relay" {
 			fmt.Fprintf(w, "Usage: sockit %s\n\n", strings.TrimSpace(name+" "+c.args))

@@ -70,6 +70,7 @@ func TestHelpGolden(t *testing.T) {
 		{"help-fork.txt", []string{"sockit", "help", "fork"}, true},
 		{"help-sctp-listen.txt", []string{"sockit", "help", "sctp-listen"}, true},
 		{"top.txt", []string{"sockit", "top", "--help"}, true},
+		{"bench.txt", []string{"sockit", "bench", "--help"}, true},
 		{"completion.txt", []string{"sockit", "completion", "-h"}, true},
 		{"install-links.txt", []string{"sockit", "install-links", "--help"}, true},
 		{"man.txt", []string{"sockit", "man", "--help"}, true},

@@ -40,10 +40,10 @@ func writeManPages(argv []string) error {
 
 // manPages are every page by file name.
 func manPages() map[string]string {
-	pages := map[string]string{"sockit.1": sockitPage(), "sockit-relay.1": relayPage(), "sockit-top.1": topPage()}
+	pages := map[string]string{"sockit.1": sockitPage(), "sockit-relay.1": relayPage(), "sockit-top.1": topPage(), "sockit-bench.1": benchPage()}
 	for _, c := range subcommands {
 		switch c.name {
-		case "relay", "top":
+		case "relay", "top", "bench":
 			continue
 		}
 		if strings.Contains(c.name, ",") {
