@@ -93,6 +93,9 @@ func (c *Config) fill() error {
 		return errors.New("loadgen: no Dial")
 	}
 	c.Streams = max(c.Streams, 1)
+	if !(c.Rate >= 0) || c.Delay < 0 || c.DelayEvery < 0 {
+		return fmt.Errorf("rate %v, delay %v, delay every %d: none may be negative", c.Rate, c.Delay, c.DelayEvery)
+	}
 	if c.Duration <= 0 && c.Count <= 0 {
 		c.Duration = defaultDuration
 	}

@@ -117,6 +117,7 @@ func rateOverTime(runs []Run) panel {
 		opt.Title = charts.TitleOption{Text: title}
 		opt.Legend = charts.LegendOption{SeriesNames: names(runs), Offset: charts.OffsetRight}
 		opt.XAxis.Labels = labels
+		opt.YAxis = []charts.YAxisOption{{Min: charts.Ptr(0.0)}}
 		opt.Symbol = charts.Symbol{Shape: charts.SymbolNone}
 		opt.Padding = charts.NewBoxEqual(20)
 		return p.LineChart(opt)
@@ -154,7 +155,7 @@ func spectrum(runs []Run) (panel, bool) {
 			return panel{}, false
 		}
 		hists = append(hists, h.ValueAtPercentile)
-		nines = max(nines, math.Floor(math.Log10(float64(max(l.Count, 10)))))
+		nines = max(nines, math.Ceil(math.Log10(float64(max(l.Count, 10)))))
 	}
 	nines = min(nines, 6)
 	points := int(nines)*spectrumSteps + 1
@@ -179,7 +180,7 @@ func spectrum(runs []Run) (panel, bool) {
 		opt.Title = charts.TitleOption{Text: title}
 		opt.Legend = charts.LegendOption{SeriesNames: names(runs), Offset: charts.OffsetRight}
 		opt.XAxis.Labels = labels
-		opt.XAxis.LabelCount = int(nines) + 1
+		opt.XAxis.LabelCount = points // every point's label; all but the decades' are blank
 		opt.Symbol = charts.Symbol{Shape: charts.SymbolNone}
 		opt.Padding = charts.NewBoxEqual(20)
 		return p.LineChart(opt)

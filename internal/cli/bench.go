@@ -29,18 +29,18 @@ import (
 
 // benchFlags are `sockit bench ADDRESS`'s options.
 type benchFlags struct {
-	mode, dir                 string
-	duration, omit, interval  benchSeconds
-	count                     string
-	parallel, concurrency     int
-	size, reply               string
-	reverse, bidir            bool
-	rate                      float64
-	delay                     time.Duration
-	delayEvery                int
-	drop                      string
-	json, jsonStream          bool
-	timeSet                   bool // -t was given, so -n does not replace it
+	mode, dir                string
+	duration, omit, interval benchSeconds
+	count                    string
+	parallel, concurrency    int
+	size, reply              string
+	reverse, bidir           bool
+	rate                     float64
+	delay                    time.Duration
+	delayEvery               int
+	drop                     string
+	json, jsonStream         bool
+	timeSet                  bool // -t was given, so -n does not replace it
 }
 
 func (b *benchFlags) flagSet() *pflag.FlagSet {
@@ -75,7 +75,8 @@ type benchSeconds time.Duration
 func (d *benchSeconds) String() string { return time.Duration(*d).String() }
 func (d *benchSeconds) Type() string   { return "duration" }
 func (d *benchSeconds) Set(s string) error {
-	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 {
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 && f < 1e9 { // NaN and Inf fail both
+
 		*d = benchSeconds(f * float64(time.Second))
 		return nil
 	}
@@ -117,7 +118,7 @@ func parseShare(s string) (float64, error) {
 	if err == nil && pct {
 		f /= 100
 	}
-	if err != nil || f < 0 || f >= 1 {
+	if err != nil || !(f >= 0 && f < 1) { // NaN fails too
 		return 0, fmt.Errorf("%q is not a share below 100%% (1%%, 0.01)", s)
 	}
 	return f, nil
@@ -194,11 +195,20 @@ func (b *benchFlags) config(spec address.Spec) (loadgen.Config, error) {
 		Duration: time.Duration(b.duration), Omit: time.Duration(b.omit), Interval: time.Duration(b.interval),
 		Rate: b.rate, Delay: b.delay, DelayEvery: b.delayEvery, Direction: b.dir,
 	}
-	if cfg.Mode == "" {
+	switch cfg.Mode {
+	case "":
 		cfg.Mode = loadgen.Throughput
 		if datagramKind(spec.Kind) {
 			cfg.Mode = loadgen.UDPMode
 		}
+	case loadgen.Throughput, loadgen.RR, loadgen.Connect, loadgen.UDPMode:
+	default:
+		return cfg, usagef("-m %s: the modes are throughput, rr, connect and udp", cfg.Mode)
+	}
+	switch cfg.Direction {
+	case "", loadgen.Up, loadgen.Down, loadgen.Both:
+	default:
+		return cfg, usagef("--dir %s: up, down or both", cfg.Direction)
 	}
 	switch {
 	case b.reverse && b.bidir:
@@ -207,6 +217,9 @@ func (b *benchFlags) config(spec address.Spec) (loadgen.Config, error) {
 		cfg.Direction = loadgen.Down
 	case b.bidir:
 		cfg.Direction = loadgen.Both
+	}
+	if !(b.rate >= 0 && b.rate <= 1e9) {
+		return cfg, usagef("--rate %v: a rate per second from 0 (none) to 1e9", b.rate)
 	}
 	cfg.Streams = b.concurrency
 	if cfg.Mode == loadgen.Throughput {
