@@ -121,6 +121,9 @@ func TestModes(t *testing.T) {
 				if c.Mode == loadgen.Connect && (e.FirstByte == nil || e.FirstByte.P50 < e.Latency.P50) {
 					t.Errorf("connect: first byte %+v before the connection %+v", e.FirstByte, e.Latency)
 				}
+				if c.Mode == loadgen.Connect && (e.Handshake != nil) != (name == "tls") {
+					t.Errorf("connect: handshake %+v over %s", e.Handshake, name)
+				}
 			}
 		})
 	}

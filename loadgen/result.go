@@ -76,12 +76,30 @@ type Interval struct {
 	Ops      int64   `json:"ops"`
 	OpsRate  float64 `json:"ops_per_second"`
 	Errors   int64   `json:"errors"`
-	// Latency is the round trip (rr, udp) or the connect time, TLS and
-	// proxy handshakes included (connect).
+	// Latency is the round trip (rr, udp) or the time to connect, proxy
+	// negotiation included (connect); Handshake is a connect test's TLS
+	// handshake and FirstByte its time from the start to the first byte
+	// back; OneWay is udp's forward delay.
 	Latency   *Latency `json:"latency,omitempty"`
+	Handshake *Latency `json:"handshake,omitempty"`
 	FirstByte *Latency `json:"first_byte,omitempty"`
 	OneWay    *Latency `json:"one_way,omitempty"`
 	UDP       *UDP     `json:"udp,omitempty"`
+}
+
+// The latencies an interval or a run reports, by index: a worker keeps
+// one histogram of each.
+const (
+	histLatency = iota
+	histHandshake
+	histFirstByte
+	histOneWay
+	nHists
+)
+
+// latencies points at iv's latency fields, by index.
+func (iv *Interval) latencies() [nHists]**Latency {
+	return [nHists]**Latency{&iv.Latency, &iv.Handshake, &iv.FirstByte, &iv.OneWay}
 }
 
 // End is the run's totals, omitted intervals left out.
@@ -99,6 +117,7 @@ type End struct {
 	Errors         int64    `json:"errors"`
 	FirstError     string   `json:"first_error,omitempty"`
 	Latency        *Latency `json:"latency,omitempty"`
+	Handshake      *Latency `json:"handshake,omitempty"`
 	FirstByte      *Latency `json:"first_byte,omitempty"`
 	OneWay         *Latency `json:"one_way,omitempty"`
 	UDP            *UDP     `json:"udp,omitempty"`
@@ -230,20 +249,23 @@ func Merge(runs ...*Result) (*Result, error) {
 
 func (e End) interval() Interval {
 	return Interval{Seconds: e.Seconds, Sent: e.Sent, Received: e.Received, Bytes: e.Bytes, Ops: e.Ops,
-		Errors: e.Errors, Latency: e.Latency, FirstByte: e.FirstByte, OneWay: e.OneWay, UDP: e.UDP}
+		Errors: e.Errors, Latency: e.Latency, Handshake: e.Handshake, FirstByte: e.FirstByte, OneWay: e.OneWay, UDP: e.UDP}
 }
 
 func (iv Interval) end() End {
 	return End{Seconds: iv.Seconds, Sent: iv.Sent, Received: iv.Received, Bytes: iv.Bytes, BPS: iv.BPS,
-		Ops: iv.Ops, OpsRate: iv.OpsRate, Errors: iv.Errors, Latency: iv.Latency, FirstByte: iv.FirstByte,
-		OneWay: iv.OneWay, UDP: iv.UDP}
+		Ops: iv.Ops, OpsRate: iv.OpsRate, Errors: iv.Errors, Latency: iv.Latency, Handshake: iv.Handshake,
+		FirstByte: iv.FirstByte, OneWay: iv.OneWay, UDP: iv.UDP}
 }
 
 // mergeInterval adds parts that ran over the same period.
 func mergeInterval(parts []Interval) (Interval, error) {
 	out := parts[0]
 	out.Sent, out.Received, out.Bytes, out.Ops, out.Errors = 0, 0, 0, 0, 0
-	lat, fb, ow := newHist(), newHist(), newHist()
+	var hists [nHists]*hdr.Histogram
+	for i := range hists {
+		hists[i] = newHist()
+	}
 	var udp *UDP
 	for _, p := range parts {
 		out.Seconds = max(out.Seconds, p.Seconds)
@@ -253,18 +275,8 @@ func mergeInterval(parts []Interval) (Interval, error) {
 		out.Bytes += p.Bytes
 		out.Ops += p.Ops
 		out.Errors += p.Errors
-		for _, m := range []struct {
-			into *hdr.Histogram
-			l    *Latency
-		}{{lat, p.Latency}, {fb, p.FirstByte}, {ow, p.OneWay}} {
-			if m.l == nil {
-				continue
-			}
-			h, err := m.l.Hist()
-			if err != nil {
-				return Interval{}, err
-			}
-			m.into.Merge(h)
+		if err := mergeLatencies(hists, &p); err != nil {
+			return Interval{}, err
 		}
 		if p.UDP != nil {
 			if udp == nil {
@@ -282,9 +294,26 @@ func mergeInterval(parts []Interval) (Interval, error) {
 		udp.LostPercent = percent(udp.Lost, udp.Sent)
 	}
 	out.UDP = udp
-	out.Latency, out.FirstByte, out.OneWay = Summarise(lat), Summarise(fb), Summarise(ow)
+	for i, l := range out.latencies() {
+		*l = Summarise(hists[i])
+	}
 	out.rates()
 	return out, nil
+}
+
+// mergeLatencies adds the histograms iv carries into hists.
+func mergeLatencies(hists [nHists]*hdr.Histogram, iv *Interval) error {
+	for i, l := range iv.latencies() {
+		if *l == nil {
+			continue
+		}
+		h, err := (*l).Hist()
+		if err != nil {
+			return err
+		}
+		hists[i].Merge(h)
+	}
+	return nil
 }
 
 // rates fills the per-second figures from the counts.

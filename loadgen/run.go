@@ -145,17 +145,28 @@ func (c *Config) fill() error {
 type meter struct {
 	sent, recv, ops, errs atomic.Int64
 
-	mu                 sync.Mutex
-	lat, first, oneway *hdr.Histogram
-	udp                *udpFlow // the datagram worker's accounting, nil for the others
+	mu    sync.Mutex
+	hists [nHists]*hdr.Histogram // this interval's, by histLatency and the others
+	udp   *udpFlow               // the datagram worker's accounting, nil for the others
 }
 
-func newMeter() *meter { return &meter{lat: newHist(), first: newHist(), oneway: newHist()} }
+func newMeter() *meter {
+	m := &meter{}
+	for i := range m.hists {
+		m.hists[i] = newHist()
+	}
+	return m
+}
 
-func (m *meter) record(h *hdr.Histogram, d time.Duration) {
+// record adds d to histogram i.
+func (m *meter) record(i int, d time.Duration) {
 	m.mu.Lock()
-	h.RecordValue(max(int64(d), histLowest)) //nolint:errcheck // past 100 s it is clipped by the histogram's range
+	m.recordLocked(i, int64(d))
 	m.mu.Unlock()
+}
+
+func (m *meter) recordLocked(i int, ns int64) {
+	m.hists[i].RecordValue(max(ns, histLowest)) //nolint:errcheck // past 100 s it is clipped by the histogram's range
 }
 
 // fail counts an error and keeps the first.
@@ -311,22 +322,11 @@ type counts struct{ sent, recv, ops, errs int64 }
 
 // collect adds every meter's counts since last, and its histograms, to iv.
 func (r *run) collect(iv *Interval, last []counts) {
-	lat, first, oneway := newHist(), newHist(), newHist()
-	if iv.Latency != nil { // folding into an interval already summarised
-		if h, err := iv.Latency.Hist(); err == nil {
-			lat.Merge(h)
-		}
+	var hists [nHists]*hdr.Histogram
+	for i := range hists {
+		hists[i] = newHist()
 	}
-	if iv.FirstByte != nil {
-		if h, err := iv.FirstByte.Hist(); err == nil {
-			first.Merge(h)
-		}
-	}
-	if iv.OneWay != nil {
-		if h, err := iv.OneWay.Hist(); err == nil {
-			oneway.Merge(h)
-		}
-	}
+	mergeLatencies(hists, iv) //nolint:errcheck // folding into an interval summarised here: its histograms decode
 	var udp *UDP
 	for i, m := range r.meters {
 		now := counts{m.sent.Load(), m.recv.Load(), m.ops.Load(), m.errs.Load()}
@@ -336,12 +336,10 @@ func (r *run) collect(iv *Interval, last []counts) {
 		iv.Errors += now.errs - last[i].errs
 		last[i] = now
 		m.mu.Lock()
-		lat.Merge(m.lat)
-		first.Merge(m.first)
-		oneway.Merge(m.oneway)
-		m.lat.Reset()
-		m.first.Reset()
-		m.oneway.Reset()
+		for i, h := range m.hists {
+			hists[i].Merge(h)
+			h.Reset()
+		}
 		if m.udp != nil {
 			udp = m.udp.interval(udp)
 		}
@@ -352,7 +350,9 @@ func (r *run) collect(iv *Interval, last []counts) {
 	}
 	iv.UDP = udp
 	iv.Bytes = iv.Sent + iv.Received
-	iv.Latency, iv.FirstByte, iv.OneWay = Summarise(lat), Summarise(first), Summarise(oneway)
+	for i, l := range iv.latencies() {
+		*l = Summarise(hists[i])
+	}
 }
 
 // end adds up the intervals that were not omitted.

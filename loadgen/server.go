@@ -20,6 +20,10 @@ import (
 // size, iperf3's default for TCP.
 const bufSize = 128 << 10
 
+// readSize is what a sink or a downloading client reads at once: more
+// than a write, so that one read takes whatever the socket holds.
+const readSize = 1 << 20
+
 // datagramIdle ends a UDP flow whose client fell silent without its
 // closing datagram.
 const datagramIdle = 30 * time.Second
@@ -121,7 +125,7 @@ func serveStream(c stream.Conn, log *slog.Logger) error {
 // sink reads to EOF and answers with the count read.
 func sink(c stream.Conn, rest []byte) error {
 	n := int64(len(rest))
-	buf := make([]byte, bufSize)
+	buf := make([]byte, readSize)
 	for {
 		m, err := c.Read(buf)
 		n += int64(m)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/stream"
 )
 
@@ -92,7 +93,7 @@ func (r *run) download(ctx context.Context, m *meter, conn stream.Conn) error {
 		return fmt.Errorf("ask: %w", err)
 	}
 	defer wake(ctx, conn)()
-	buf := make([]byte, max(r.cfg.Size, bufSize))
+	buf := make([]byte, max(r.cfg.Size, readSize))
 	var claim int64 // bytes of the Count this stream may still read
 	for {
 		if claim == 0 {
@@ -165,7 +166,7 @@ func (r *run) rr(ctx context.Context, m *meter, conn stream.Conn, i int) error {
 		if _, err := io.ReadFull(conn, reply[:size]); err != nil {
 			return quiet(ctx, err)
 		}
-		m.record(m.lat, time.Since(start))
+		m.record(histLatency, time.Since(start))
 		m.ops.Add(1)
 		m.sent.Add(int64(len(req)))
 		m.recv.Add(int64(size))
@@ -200,11 +201,19 @@ const probe = 'x'
 // 0) so that TIME_WAIT does not use up the ports.
 func (r *run) connect(ctx context.Context, m *meter, _ stream.Conn, _ int) error {
 	one := []byte{probe}
+	// A TLS address tells when its TCP connection is up, before the
+	// handshake: the observer notes it (this worker dials one at a time).
+	var tcpUp time.Time
+	ctx = endpoint.WithTLSObserver(ctx, &endpoint.TLSObserver{Wire: func(raw net.Conn, _ bool) net.Conn {
+		tcpUp = time.Now()
+		return raw
+	}})
 	for ctx.Err() == nil {
 		if r.take(1) == 0 {
 			return nil
 		}
 		start := time.Now()
+		tcpUp = time.Time{}
 		c, err := r.cfg.Dial(ctx)
 		if err != nil {
 			if over(ctx) {
@@ -214,7 +223,7 @@ func (r *run) connect(ctx context.Context, m *meter, _ stream.Conn, _ int) error
 			pause(ctx, 10*time.Millisecond) // a refusing server is not hammered
 			continue
 		}
-		connected := time.Since(start)
+		opened := time.Now()
 		stop := wake(ctx, c)
 		_, err = c.Write(one)
 		if err == nil {
@@ -231,8 +240,15 @@ func (r *run) connect(ctx context.Context, m *meter, _ stream.Conn, _ int) error
 			continue
 		}
 		abort(c)
-		m.record(m.lat, connected)
-		m.record(m.first, first)
+		m.mu.Lock()
+		if tcpUp.IsZero() {
+			m.recordLocked(histLatency, int64(opened.Sub(start)))
+		} else {
+			m.recordLocked(histLatency, int64(tcpUp.Sub(start)))
+			m.recordLocked(histHandshake, int64(opened.Sub(tcpUp)))
+		}
+		m.recordLocked(histFirstByte, int64(first))
+		m.mu.Unlock()
 		m.ops.Add(1)
 		m.sent.Add(1)
 		m.recv.Add(1)

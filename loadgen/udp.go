@@ -177,8 +177,8 @@ func (r *run) udpReceive(m *meter, f *udpFlow, conn stream.Conn) {
 		if f.answered(seq) {
 			f.transit(arrived - sent)
 			f.maxRTT = max(f.maxRTT, rtt)
-			m.lat.RecordValue(max(int64(rtt), histLowest))      //nolint:errcheck // clipped at 100 s
-			m.oneway.RecordValue(max(arrived-sent, histLowest)) //nolint:errcheck // a clock behind ours clips to the floor
+			m.recordLocked(histLatency, int64(rtt))
+			m.recordLocked(histOneWay, arrived-sent) // a clock behind ours clips to the floor
 			f.delta.JitterMs = math.Round(f.jitter/1e3) / 1e3
 		}
 		m.mu.Unlock()

@@ -84,6 +84,9 @@ func Summary(w io.Writer, r *loadgen.Result) {
 	case loadgen.Connect:
 		fmt.Fprintf(w, "%6.2f sec  %d connections  %s conn/s%s\n", e.Seconds, e.Ops, Number(e.OpsRate), errorsNote(e.Errors))
 		fmt.Fprintf(w, "connect     %s\n", percentiles(e.Latency, true))
+		if e.Handshake != nil {
+			fmt.Fprintf(w, "handshake   %s\n", percentiles(e.Handshake, true))
+		}
 		fmt.Fprintf(w, "first byte  %s\n", percentiles(e.FirstByte, true))
 	case loadgen.UDPMode:
 		if u := e.UDP; u != nil {
