@@ -83,6 +83,10 @@ type Config struct {
 // Defaults for what a Config leaves zero.
 const (
 	defaultDuration = 10 * time.Second
+	// defaultWrite is the throughput test's write size: twice iperf3's
+	// 128 KiB, which costs a Go writer a tenth of loopback's rate here
+	// (BENCHMARKS.md); -l 128K compares like with like.
+	defaultWrite = 256 << 10
 	defaultRRSize   = 64
 	defaultUDPSize  = 64
 	defaultUDPRate  = 1000
@@ -111,7 +115,7 @@ func (c *Config) fill() error {
 			return fmt.Errorf("direction %q: want up, down or both", c.Direction)
 		}
 		if c.Size <= 0 {
-			c.Size = bufSize
+			c.Size = defaultWrite
 		}
 	case RR:
 		if c.Size <= 0 {

@@ -57,7 +57,7 @@ func (b *benchFlags) flagSet() *pflag.FlagSet {
 	fs.StringVar(&b.dir, "dir", "", "for throughput: up (the client sends, the default), down or both")
 	fs.BoolVarP(&b.reverse, "reverse", "R", false, "for throughput: the server sends (--dir down, as iperf3 -R)")
 	fs.BoolVar(&b.bidir, "bidir", false, "for throughput: both ways at once (--dir both, as iperf3 --bidir)")
-	fs.StringVarP(&b.size, "length", "l", "", "write size (throughput, default 128K), request size (rr, default 64) or datagram size (udp, default 64)")
+	fs.StringVarP(&b.size, "length", "l", "", "write size (throughput, default 256K; iperf3 writes 128K), request size (rr, default 64) or datagram size (udp, default 64)")
 	fs.StringVar(&b.reply, "reply", "", "for rr: reply size, or MIN-MAX for sizes drawn at random (default: the request's)")
 	fs.Float64Var(&b.rate, "rate", 0, "for rr: requests per second over all connections, timed from each intended send (open loop); for udp: datagrams per second (default 1000)")
 	fs.DurationVar(&b.delay, "delay", 0, "for rr: ask the server to hold replies this long")
