@@ -282,3 +282,32 @@ func TestCancel(t *testing.T) {
 		t.Fatalf("Run after cancel: %v", err)
 	}
 }
+
+// TestOmit: warm-up intervals are reported, marked omitted, and left out
+// of the totals, which add up the rest exactly.
+func TestOmit(t *testing.T) {
+	addr := "TCP:" + serve(t, "TCP-LISTEN:0,bind=127.0.0.1")
+	res, err := loadgen.Run(context.Background(), loadgen.Config{Mode: loadgen.RR, Address: addr, Dial: dialer(addr),
+		Duration: 300 * time.Millisecond, Omit: 200 * time.Millisecond, Interval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var omitted int
+	var kept, lat int64
+	for _, iv := range res.Intervals {
+		if iv.Omitted {
+			omitted++
+			continue
+		}
+		kept += iv.Ops
+		if iv.Latency != nil {
+			lat += iv.Latency.Count
+		}
+	}
+	if omitted < 1 || omitted == len(res.Intervals) {
+		t.Errorf("%d of %d intervals omitted", omitted, len(res.Intervals))
+	}
+	if res.End.Ops != kept || res.End.Latency.Count != lat {
+		t.Errorf("end: %d ops, %d latencies; the kept intervals have %d and %d", res.End.Ops, res.End.Latency.Count, kept, lat)
+	}
+}
