@@ -60,8 +60,13 @@ func openFile(ctx context.Context, s address.Spec) (stream.Conn, error) {
 		}
 		flags |= os.O_CREATE | os.O_APPEND
 	case address.Pipe:
+		if path == "" && len(s.Options) == 0 {
+			// An unnamed pipe: what is written to it is read back (socat's
+			// echo). Without options that need a descriptor, it is held in
+			// memory: no pipe to make, register and close per session.
+			return stream.NewEcho(), nil
+		}
 		if path == "" {
-			// An unnamed pipe: what is written to it is read back (socat's echo).
 			r, w, err := os.Pipe()
 			if err != nil {
 				return nil, err

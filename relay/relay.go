@@ -300,10 +300,17 @@ type result struct {
 	err error
 }
 
-// copyStream is io.Copy plus the one kernel path Go lacks (pipe → socket).
+// copyStream is io.Copy plus the one kernel path Go lacks (pipe → socket),
+// and an Echo's own copies, which io.Copy would pass over for a socket's.
 func copyStream(dst io.Writer, src io.Reader) (int64, error) {
 	if n, handled, err := spliceFromPipe(dst, src); handled {
 		return n, err
+	}
+	if e, ok := dst.(*stream.Echo); ok {
+		return e.ReadFrom(src)
+	}
+	if e, ok := src.(*stream.Echo); ok {
+		return e.WriteTo(dst)
 	}
 	return io.Copy(dst, src)
 }
