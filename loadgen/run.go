@@ -86,10 +86,10 @@ const (
 	// defaultWrite is the throughput test's write size: twice iperf3's
 	// 128 KiB, which costs a Go writer a tenth of loopback's rate here
 	// (BENCHMARKS.md); -l 128K compares like with like.
-	defaultWrite = 256 << 10
-	defaultRRSize   = 64
-	defaultUDPSize  = 64
-	defaultUDPRate  = 1000
+	defaultWrite   = 256 << 10
+	defaultRRSize  = 64
+	defaultUDPSize = 64
+	defaultUDPRate = 1000
 )
 
 func (c *Config) fill() error {

@@ -162,6 +162,7 @@ type flow struct {
 	n        int64  // bytes written to dst
 	eof      bool   // src reached EOF
 	done     bool   // EOF passed on (or kept, with NoShutdown) and reported
+	reported bool   // its result is sent: once per flow, so results never fills
 }
 
 // loopSession is one Join's pair of sockets on a loop.
@@ -359,7 +360,7 @@ func (l *loop) abort(err error) {
 		}
 		for _, s := range l.byFd {
 			if !s.ended {
-				s.results <- result{true, 0, err}
+				s.report(&s.ab, err)
 				s.end()
 			}
 		}
@@ -428,6 +429,15 @@ func (s *loopSession) begin() {
 	s.update()
 }
 
+// report sends f's result to Join, once.
+func (s *loopSession) report(f *flow, err error) {
+	if f.reported {
+		return
+	}
+	f.reported = true
+	s.results <- result{f.toB, f.n, err}
+}
+
 // handle moves what an event on fd allows.
 func (s *loopSession) handle(fd int, ev uint32) {
 	const readable = unix.EPOLLIN | unix.EPOLLHUP | unix.EPOLLERR | unix.EPOLLRDHUP
@@ -438,7 +448,7 @@ func (s *loopSession) handle(fd int, ev uint32) {
 		}
 		if (f.src == fd && ev&readable != 0 && f.queued == 0) || (f.dst == fd && ev&writable != 0 && f.queued > 0) {
 			if err := s.pump(f); err != nil {
-				s.results <- result{f.toB, f.n, err}
+				s.report(f, err)
 				s.end()
 				return
 			}
@@ -494,7 +504,7 @@ func (s *loopSession) pump(f *flow) error {
 			}
 		}
 		f.done = true
-		s.results <- result{f.toB, f.n, nil}
+		s.report(f, nil)
 	}
 	// The source is likely drained; level-triggered epoll says if not.
 	return nil
@@ -570,7 +580,7 @@ func (s *loopSession) update() {
 	s.evA, errA = s.l.register(s.a, s.evA, s.interest(s.a))
 	s.evB, errB = s.l.register(s.b, s.evB, s.interest(s.b))
 	if err := cmp.Or(errA, errB); err != nil {
-		s.results <- result{true, s.ab.n, os.NewSyscallError("epoll_ctl", err)}
+		s.report(&s.ab, os.NewSyscallError("epoll_ctl", err))
 		s.end()
 	}
 }
@@ -620,6 +630,9 @@ func (s *loopSession) end() {
 		return
 	}
 	s.ended = true
+	// What a flow the session's end cut short had moved still counts.
+	s.report(&s.ab, net.ErrClosed)
+	s.report(&s.ba, net.ErrClosed)
 	l := s.l
 	l.register(s.a, s.evA, 0) //nolint:errcheck // closing a removes it anyway
 	l.register(s.b, s.evB, 0) //nolint:errcheck // and b

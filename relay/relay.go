@@ -229,7 +229,8 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 	// Wait for every direction, unless the session failed: then both conns
 	// are closed, which wakes any pollable read, and Join returns without
 	// waiting on a read that closing cannot interrupt (a terminal).
-	for got := 0; got < want && first == nil; {
+	got := 0
+	for got < want && first == nil {
 		select {
 		case toB := <-firsts:
 			opt.Progress(toB, FirstByte, 0)
@@ -269,6 +270,25 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 		}
 	}
 	closeAll()
+	if first != nil {
+		// The session failed, and closing woke the other directions: keep
+		// what they moved, if they tell it soon (a terminal's read may
+		// never return).
+		t := time.NewTimer(failedCount)
+		for ; got < want; got++ {
+			select {
+			case r := <-done:
+				if r.toB {
+					st.AToB = max(st.AToB, r.n)
+				} else {
+					st.BToA = max(st.BToA, r.n)
+				}
+			case <-t.C:
+				got = want
+			}
+		}
+		t.Stop()
+	}
 	if first == nil {
 		// A direction an EOF rule did not wait for may still have finished.
 		st.AToB = max(st.AToB, copied[1].Load())
@@ -292,6 +312,10 @@ func eofGrace(rules []EOFRule, toB bool) (time.Duration, bool) {
 	}
 	return grace, found
 }
+
+// failedCount is how long a failed session waits for its other
+// directions' counts once its conns are closed.
+const failedCount = 100 * time.Millisecond
 
 // result is how one direction ended: toB is a→b, n the bytes written.
 type result struct {

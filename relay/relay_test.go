@@ -429,3 +429,39 @@ func waitGoroutines(t *testing.T, n int) {
 	buf := make([]byte, 1<<16)
 	t.Fatalf("goroutines: %d, want %d\n%s", runtime.NumGoroutine(), n, buf[:runtime.Stack(buf, true)])
 }
+
+// TestFailedSessionCounts: when one side resets, the session fails, and
+// the bytes the other direction had already moved still count, on the
+// goroutine path (an Echo) and on the loop engine (two sockets).
+func TestFailedSessionCounts(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		loop bool
+	}{{"echo", false}, {"loop", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			a := socketPair(t, "tcp")
+			var b stream.Conn = stream.NewEcho()
+			var far ends
+			if c.loop {
+				far = socketPair(t, "tcp")
+				b = far.inner
+				go func() { io.Copy(far.outer, far.outer) }() // the far end echoes
+			}
+			done := make(chan relay.Stats, 1)
+			go func() {
+				st, _ := relay.Join(context.Background(), a.inner, b, relay.Options{Loop: c.loop})
+				done <- st
+			}()
+			a.outer.Write([]byte("hello"))
+			if _, err := io.ReadFull(a.outer, make([]byte, 5)); err != nil {
+				t.Fatal(err)
+			}
+			a.outer.(*net.TCPConn).SetLinger(0)
+			a.outer.Close()
+			st := <-done
+			if st.AToB != 5 || st.BToA != 5 {
+				t.Errorf("after the reset: %d bytes a→b and %d b→a; 5 went each way", st.AToB, st.BToA)
+			}
+		})
+	}
+}

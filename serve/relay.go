@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"syscall"
 
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/endpoint"
@@ -331,7 +332,18 @@ func (rl *Relay) join(ctx context.Context, a, b stream.Conn, f *Session, socketI
 		rl.log('N', "inactivity timeout (-T) expired")
 		return nil // socat ends quietly and exits 0
 	}
+	if resetWhileReading(err) {
+		rl.log('W', err.Error())
+		return nil // socat warns (shown from -d -d on) and ends the transfer as at EOF, exit 0
+	}
 	return err
+}
+
+// resetWhileReading says whether err is a peer's reset met by a read:
+// socat's xioread takes ECONNRESET for a warning, not an error.
+func resetWhileReading(err error) bool {
+	var op *net.OpError
+	return errors.Is(err, syscall.ECONNRESET) && errors.As(err, &op) && op.Op == "read"
 }
 
 // Listens says whether addresses of kind k listen (and accept).

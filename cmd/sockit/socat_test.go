@@ -361,3 +361,47 @@ func TestSocatVsockMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestSocatResetIsWarning: a client that resets its connection after the
+// echo ends the transfer as socat ends it: exit 0, nothing on stderr by
+// default, a W line from -d -d on. Run against socat and the socat link,
+// alone and with fork, in front of PIPE and of a TCP upstream.
+func TestSocatResetIsWarning(t *testing.T) {
+	upstream := echoServer(t, "tcp4", "127.0.0.1:0")
+	for name, cmd := range socatTools(t) {
+		for _, c := range []struct{ fork, other, debug string }{
+			{"", "PIPE", ""}, {"", "TCP:" + upstream, ""}, {"", "PIPE", "-d -d"}, {",fork", "PIPE", ""},
+		} {
+			port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+			argv := append(append([]string{}, cmd...), strings.Fields(c.debug)...)
+			argv = append(argv, "TCP4-LISTEN:"+port+",bind=127.0.0.1,reuseaddr"+c.fork, c.other)
+			p := testenv.Start(t, nil, argv...)
+			waitTCP(t, "127.0.0.1:"+port)
+			conn, err := net.Dial("tcp4", "127.0.0.1:"+port)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn.Write([]byte("x"))
+			if _, err := io.ReadFull(conn, make([]byte, 1)); err != nil {
+				t.Fatalf("%s %v: no echo: %v", name, argv, err)
+			}
+			conn.(*net.TCPConn).SetLinger(0)
+			conn.Close()
+			if c.fork != "" {
+				// The child's end is all there is to see: give it time, then
+				// look at the parent's stderr.
+				time.Sleep(300 * time.Millisecond)
+				if s := p.Stderr.String(); s != "" {
+					t.Errorf("%s %v: stderr %q", name, argv, s)
+				}
+				continue
+			}
+			code := p.Wait(t)
+			stderr := p.Stderr.String()
+			warned := strings.Contains(stderr, " W ") && strings.Contains(strings.ToLower(stderr), "reset")
+			if code != 0 || (c.debug == "" && stderr != "") || (c.debug != "" && !warned) {
+				t.Errorf("%s %v: exit %d, stderr %q", name, argv, code, stderr)
+			}
+		}
+	}
+}
