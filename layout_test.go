@@ -32,6 +32,7 @@ func TestImportEdges(t *testing.T) {
 		"events":            {"address", "endpoint", "relay", "stream", "tap", "hub", "scan", "proxyserver", "serve", "internal/cli"},
 		"serve":             {"internal/cli", "monitor"},
 		"monitor":           {"address", "endpoint", "relay", "stream", "hub", "scan", "proxyserver", "serve", "capture", "internal/cli"},
+		"federation":        {"address", "endpoint", "relay", "scan", "serve", "monitor", "capture", "events", "proxyserver", "internal/cli"},
 		"loadgen":           {"relay", "hub", "scan", "serve", "monitor", "capture", "events", "report", "internal/cli"},
 		"report":            {"address", "endpoint", "relay", "stream", "hub", "scan", "serve", "monitor", "internal/cli"},
 		"":                  {"internal/cli"}, // the library face

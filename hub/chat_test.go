@@ -19,9 +19,12 @@ func TestAppendChat(t *testing.T) {
 		{"no newline", "<user4> no newline"},
 		{"\n", "<user4> \n"},
 	} {
-		if got := string(appendChat(nil, 4, []byte(tc.in))); got != tc.want {
+		if got := string(appendChat(nil, 4, "", []byte(tc.in))); got != tc.want {
 			t.Errorf("appendChat(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+	if got := string(appendChat(nil, 4, "b", []byte("hi\nyou\n"))); got != "<user4@b> hi\n<user4@b> you\n" {
+		t.Errorf("with a node: %q", got)
 	}
 }
 
@@ -70,7 +73,7 @@ func FuzzChat(f *testing.F) {
 		if len(in) == 0 || bytes.IndexByte(in, '\\') >= 0 {
 			return
 		}
-		out := appendChat(nil, 17, in)
+		out := appendChat(nil, 17, "", in)
 		if got := unchat(t, []byte("<user17> "), out); !bytes.Equal(got, in) {
 			t.Fatalf("appendChat(%q) = %q, which reads back as %q", in, out, got)
 		}

@@ -82,6 +82,18 @@ type Options struct {
 	// thrown away, and only Feed and Inject speak (ncat's --broker
 	// --send-only).
 	Mute bool
+	// Node, when set, names this process's room in chat ids
+	// (<user5@Node>), so that the ids of rooms joined into one (package
+	// federation) never collide.
+	Node string
+	// Others, if set, lists the members of the other processes' rooms,
+	// each as "ADDRESS as <userN@NODE>", for a chat join notice's
+	// "already connected".
+	Others func() []string
+	// Presence, if set, hears each local chat member join (true) and
+	// leave, with its id and its join-notice entry, after the room has
+	// announced it.
+	Presence func(joined bool, id, entry string)
 }
 
 // Hub is one room. Its methods may be called from many goroutines.
@@ -250,6 +262,9 @@ func (h *Hub) join(m *member) error {
 		// Under the write lock, so that the notice is the first thing
 		// the new client hears and nobody joins in between.
 		h.sendAll(nil, h.joinNotice(m))
+		if h.opt.Presence != nil {
+			h.opt.Presence(true, h.ID(m.id), h.entry(m))
+		}
 	}
 	return nil
 }
@@ -286,7 +301,10 @@ func (h *Hub) leave(m *member, why error) {
 	}
 	m.mu.Unlock()
 	if h.opt.Chat && !closed {
-		h.broadcast(nil, fmt.Appendf(nil, "<announce> <user%d> is disconnected.\n", m.id))
+		h.broadcast(nil, fmt.Appendf(nil, "<announce> %s is disconnected.\n", h.ID(m.id)))
+		if h.opt.Presence != nil {
+			h.opt.Presence(false, h.ID(m.id), "")
+		}
 	}
 	if m.left != nil {
 		m.left(why)

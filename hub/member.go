@@ -120,12 +120,12 @@ func (m *member) said(p []byte) {
 	var out []byte
 	if len(m.partial) > 0 {
 		line := append(m.partial, p[:end+1]...)
-		out = appendChat(nil, m.id, line)
+		out = appendChat(nil, m.id, m.h.opt.Node, line)
 		m.partial = nil
 	} else {
 		bp := m.h.bufs.Get().(*[]byte)
 		defer m.h.bufs.Put(bp)
-		out = appendChat((*bp)[:0], m.id, p[:end+1])
+		out = appendChat((*bp)[:0], m.id, m.h.opt.Node, p[:end+1])
 	}
 	m.h.spoke(m.self(), out)
 	if rest := p[end+1:]; len(rest) > 0 {
@@ -146,7 +146,7 @@ func (m *member) flushPartial() {
 	if len(m.partial) == 0 {
 		return
 	}
-	out := appendChat(nil, m.id, m.partial)
+	out := appendChat(nil, m.id, m.h.opt.Node, m.partial)
 	m.partial = nil
 	m.h.spoke(m.self(), out)
 }

@@ -59,6 +59,16 @@ type Room struct {
 	Lagging int   // clients with bytes queued for them
 	Queued  int64 // bytes queued, once for each client that waits for them
 	CutOff  int64 // clients disconnected for reading slower than the room speaks
+	// Federated is the room's traffic with other brokers (--federate),
+	// counted apart from its local traffic; nil when it has none.
+	Federated *Federated
+}
+
+// Federated counts a room's messages over the bus.
+type Federated struct {
+	Sent, SendDropped, Received, ReceiveDropped int64
+	Nodes                                       int
+	Connected                                   bool
 }
 
 // WatchRoom has /metrics report the room that stats describes at each
@@ -232,6 +242,17 @@ func (m *Monitor) write(w io.Writer, open bool) {
 		fmt.Fprintf(w, "sockit_broker_queued_bytes %d\n", r.Queued)
 		fam("sockit_broker_slow_readers_cut_total", "counter", "Clients the room disconnected for passing the backlog (--max-queue).")
 		fmt.Fprintf(w, "sockit_broker_slow_readers_cut_total %d\n", r.CutOff)
+		if f := r.Federated; f != nil {
+			fam("sockit_federation_messages_total", "counter", "Messages between this broker's room and the others over NATS, by direction and fate.")
+			fmt.Fprintf(w, "sockit_federation_messages_total{direction=\"sent\",result=\"ok\"} %d\n", f.Sent)
+			fmt.Fprintf(w, "sockit_federation_messages_total{direction=\"sent\",result=\"dropped\"} %d\n", f.SendDropped)
+			fmt.Fprintf(w, "sockit_federation_messages_total{direction=\"received\",result=\"ok\"} %d\n", f.Received)
+			fmt.Fprintf(w, "sockit_federation_messages_total{direction=\"received\",result=\"dropped\"} %d\n", f.ReceiveDropped)
+			fam("sockit_federation_nodes", "gauge", "Other brokers of the room heard from lately (chat).")
+			fmt.Fprintf(w, "sockit_federation_nodes %d\n", f.Nodes)
+			fam("sockit_federation_connected", "gauge", "1 while the broker is connected to NATS.")
+			fmt.Fprintf(w, "sockit_federation_connected %d\n", boolNum(f.Connected))
+		}
 	}
 	fam("sockit_build_info", "gauge", "The build: always 1, its labels say which.")
 	fmt.Fprintf(w, "sockit_build_info{version=%q,goversion=%q} 1\n", m.version, runtime.Version())
@@ -270,4 +291,11 @@ func num(v float64) string {
 		return fmt.Sprintf("%d", int64(v))
 	}
 	return fmt.Sprintf("%g", v)
+}
+
+func boolNum(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -42,6 +42,8 @@ type ncatOptions struct {
 	broker, chat, maxConnsSet bool
 	maxQueue                  int
 	lagGrace                  time.Duration
+	// --federate and its kin: the room shared over NATS
+	federate, room, federateNode, federateCreds, federateCA string
 
 	// proxy client
 	proxies                        []string
@@ -101,6 +103,11 @@ func newNcatFlags(o *ncatOptions) *pflag.FlagSet {
 	fs.BoolVar(&o.chat, "chat", false, "start a simple chat server (ncat's: <userN> ids, join and leave notices)")
 	fs.Var(sizeValue{&o.maxQueue}, "max-queue", "broker/chat: bytes queued for a slow client before it is cut off (default 1M)")
 	fs.Var(durationValue{&o.lagGrace, "-lag-grace", "time", &o.badTime}, "lag-grace", "broker/chat: how long senders wait for a lagging client before leaving it behind")
+	fs.StringVar(&o.federate, "federate", "", "broker/chat: one room with every broker on these NATS servers (nats://[USER:PASS@]HOST:PORT, tls://..., comma-separated)")
+	fs.StringVar(&o.room, "room", "", "broker/chat: the federated room's name (default sockit)")
+	fs.StringVar(&o.federateNode, "federate-node", "", "chat: this broker's name in ids, <user5@NAME>, unique in the room (default HOST-PORT)")
+	fs.StringVar(&o.federateCreds, "federate-creds", "", "a NATS credentials file for --federate")
+	fs.StringVar(&o.federateCA, "federate-ca", "", "trust the tls:// NATS servers this CA file signed (default: the system's roots)")
 	fs.BoolVarP(&o.zero, "zero", "z", false, "zero-I/O mode: report which ports are open (host PORTS, e.g. 20-25,80)")
 	fs.StringArrayVar(&o.proxies, "proxy", nil, "connect through this proxy, host[:port]; repeat for a chain, tried in order")
 	fs.StringVar(&o.proxyType, "proxy-type", "", `proxy type: "http", "socks4" or "socks5" (default http)`)

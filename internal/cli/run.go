@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/federation"
 	"github.com/sockit/sockit/hub"
 	"github.com/sockit/sockit/internal/luaexec"
 	"github.com/sockit/sockit/monitor"
@@ -186,7 +189,13 @@ func checkBroker(o *ncatOptions) error {
 		o.broker = true
 	}
 	if !o.broker {
+		if o.federate != "" || o.room != "" || o.federateNode != "" || o.federateCreds != "" || o.federateCA != "" {
+			return usagef("--federate and its options (--room, --federate-node, --federate-creds, --federate-ca) are for --broker and --chat")
+		}
 		return nil
+	}
+	if o.federate == "" && (o.room != "" || o.federateNode != "" || o.federateCreds != "" || o.federateCA != "") {
+		return usagef("--room, --federate-node, --federate-creds and --federate-ca need --federate URL")
 	}
 	switch {
 	case o.execs():
@@ -527,12 +536,30 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener, sv *serve.
 	}
 	var room *hub.Hub
 	if s.o.broker {
-		room = hub.New(hub.Options{Chat: s.o.chat, FirstID: s.firstID(), Backlog: s.o.maxQueue, Grace: s.o.lagGrace,
-			Mute: s.o.sendOnly, Logf: func(format string, a ...any) { s.r.errorf(format, a...) }})
+		hopt := hub.Options{Chat: s.o.chat, FirstID: s.firstID(), Backlog: s.o.maxQueue, Grace: s.o.lagGrace,
+			Mute: s.o.sendOnly, Logf: func(format string, a ...any) { s.r.errorf(format, a...) }}
+		fed, err := s.federate(ln, &hopt)
+		if err != nil {
+			return err
+		}
+		room = hub.New(hopt)
+		if fed != nil {
+			if err := fed.Start(room, s.o.chat); err != nil {
+				fed.Close()
+				return err
+			}
+			defer fed.Close()
+		}
 		if s.r.monitor != nil {
 			s.r.monitor.WatchRoom(func() monitor.Room {
 				st := room.Stats()
-				return monitor.Room{Clients: st.Clients, Lagging: st.Lagging, Queued: st.Queued, CutOff: st.CutOff}
+				r := monitor.Room{Clients: st.Clients, Lagging: st.Lagging, Queued: st.Queued, CutOff: st.CutOff}
+				if fed != nil {
+					f := fed.Stats()
+					r.Federated = &monitor.Federated{Sent: f.Sent, SendDropped: f.SendDropped, Received: f.Received,
+						ReceiveDropped: f.RecvDropped, Nodes: f.Nodes, Connected: f.Connected}
+				}
+				return r
 			})
 		}
 		if !s.o.recvOnly {
@@ -549,6 +576,44 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener, sv *serve.
 		}
 	}
 	return sv.Serve(ctx, ln)
+}
+
+// federate joins the room to the bus --federate names, if it does: it
+// connects, and sets the hub's hooks.
+func (s *session) federate(ln endpoint.Listener, hopt *hub.Options) (*federation.Room, error) {
+	if s.o.federate == "" {
+		return nil, nil
+	}
+	node := s.o.federateNode
+	if node == "" {
+		host, _ := os.Hostname()
+		host, _, _ = strings.Cut(host, ".")
+		_, port, _ := net.SplitHostPort(endpoint.Addr(ln.Addr()))
+		node = strings.Trim(host+"-"+port, "-")
+	}
+	var tc *tls.Config
+	if s.o.federateCA != "" {
+		pem, err := os.ReadFile(s.o.federateCA)
+		if err != nil {
+			return nil, fmt.Errorf("--federate-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--federate-ca %s: no PEM certificate in it", s.o.federateCA)
+		}
+		tc = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	fed, err := federation.Dial(federation.Options{URL: s.o.federate, Room: s.o.room, Node: node, Creds: s.o.federateCreds,
+		TLS: tc, Logf: func(format string, a ...any) { s.r.logf(format, a...) }})
+	if err != nil {
+		return nil, err
+	}
+	s.r.logf("Federating room %s over %s as node %s.", cmp.Or(s.o.room, federation.DefaultRoom), fed.URL(), node)
+	hopt.Forward = fed.Forward
+	if s.o.chat {
+		hopt.Node, hopt.Others, hopt.Presence = node, fed.Others, fed.Presence
+	}
+	return fed, nil
 }
 
 // firstID is the chat id of the first client: ncat numbers clients by
