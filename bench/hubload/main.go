@@ -3,13 +3,18 @@
 //
 //	hubload idle N ADDR SRC...   open N connections from the source
 //	                             addresses in turn, print "ready N", hold
-//	                             them until stdin ends
+//	                             them until stdin ends; each line on stdin
+//	                             makes it print "heard M": how many of the
+//	                             N have received a byte so far
 //	hubload fanout K SECS ADDR   K receivers and one sender writing 64 KiB
 //	                             batches of 64-byte lines for SECS seconds;
 //	                             prints lines delivered per second
 //	hubload lines K SECS ADDR    the same with one 64-byte line per write,
 //	                             each stamped with its send time; prints
 //	                             lines/s and the delivery latency p50/p99
+//
+// ADDR may be several, comma-separated (brokers federated into one room):
+// the receivers are spread over them in turn, the sender is on the first.
 //
 // Every loop is bounded by SECS; a broker that stops delivering ends the
 // run with an error rather than a hang.
@@ -23,6 +28,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,15 +76,26 @@ func idle(n int, addr string, srcs []string) error {
 		srcs = []string{""}
 	}
 	conns := make([]net.Conn, 0, n)
+	var heard atomic.Int64
 	for i := range n {
 		c, err := dialFrom(srcs[i%len(srcs)], addr)
 		if err != nil {
 			return fmt.Errorf("connection %d: %w", i, err)
 		}
 		conns = append(conns, c)
+		go func() {
+			b := make([]byte, 1)
+			if n, _ := c.Read(b); n > 0 {
+				heard.Add(1)
+				io.Copy(io.Discard, c) //nolint:errcheck // the rest is not counted
+			}
+		}()
 	}
 	fmt.Printf("ready %d\n", len(conns))
-	io.Copy(io.Discard, os.Stdin) //nolint:errcheck // its end is the signal
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		fmt.Printf("heard %d\n", heard.Load())
+	}
 	for _, c := range conns {
 		c.Close()
 	}
@@ -87,16 +104,17 @@ func idle(n int, addr string, srcs []string) error {
 
 // fanout runs k receivers and one sender for d, then reports.
 func fanout(k int, d time.Duration, addr string, stamped bool) error {
+	addrs := strings.Split(addr, ",")
 	recv := make([]net.Conn, k)
 	for i := range recv {
-		c, err := dialFrom(fmt.Sprintf("127.0.0.%d", 2+i%200), addr)
+		c, err := dialFrom(fmt.Sprintf("127.0.0.%d", 2+i%200), addrs[i%len(addrs)])
 		if err != nil {
 			return fmt.Errorf("receiver %d: %w", i, err)
 		}
 		recv[i] = c
 		defer c.Close()
 	}
-	sender, err := dialFrom("127.0.1.1", addr)
+	sender, err := dialFrom("127.0.1.1", addrs[0])
 	if err != nil {
 		return fmt.Errorf("sender: %w", err)
 	}
