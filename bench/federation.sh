@@ -35,9 +35,12 @@ NATS=$P
 nats-server -a 127.0.0.1 -p "$NATS" >/dev/null 2>&1 & PIDS+=($!)
 wait_port "$NATS"
 BPIDS=()
+MON=$((P + 50))
 for i in $(seq "$BROKERS"); do
+	mon=()
+	[[ $i -le 3 ]] && mon=(--monitor "127.0.0.1:$((MON + i))") # the bus's counts; brokers 4-6 show the RSS without it
 	prlimit --nofile=20000 "$BIN" --broker -l 127.0.0.1 $((P + i)) --federate "nats://127.0.0.1:$NATS" --room bench \
-		</dev/null >/dev/null 2>"$TMP/broker$i.err" & PIDS+=($!); BPIDS+=($!)
+		"${mon[@]}" </dev/null >/dev/null 2>"$TMP/broker$i.err" & PIDS+=($!); BPIDS+=($!)
 done
 for i in $(seq "$BROKERS"); do wait_port $((P + i)); done
 sleep 0.5 # every broker subscribed
@@ -54,6 +57,11 @@ for K in 10 100; do
 		l=$("$LOAD" lines "$K" "$SECS" "$addr")
 		printf '%6s %-8s %14s %12s %8s %8s\n' "$K" "$where" "$(field delivered "$f")" "$(field delivered "$l")" "$(field p50 "$l")" "$(field p99 "$l")"
 	done
+done
+
+echo "## the bus's counts after the fan-out runs (sockit_federation_messages_total, brokers 1-3)"
+for i in 1 2 3; do
+	printf 'broker %d: %s\n' "$i" "$(curl -s "http://127.0.0.1:$((MON + i))/metrics" | grep '^sockit_federation_messages_total' | sed 's/sockit_federation_messages_total//' | tr '\n' ' ')"
 done
 
 echo "## $IDLE idle clients over $BROKERS brokers, one broadcast"
@@ -97,7 +105,8 @@ done
 printf 'the broadcast reached %d of %d clients in %.2f s (polled every 0.1 s)\n' "$total" $((per * BROKERS)) "$(echo "$(date +%s.%N) - $sent" | bc -l)"
 for i in $(seq "$BROKERS"); do
 	p=${BPIDS[$((i - 1))]}
-	printf 'broker %d: RSS %d KiB -> %d KiB, %.2f KiB per client, %d descriptors\n' "$i" "${before[$((i - 1))]}" "$(rss "$p")" \
+	m=""; [[ $i -le 3 ]] && m=" (with --monitor)"
+	printf 'broker %d%s: RSS %d KiB -> %d KiB, %.2f KiB per client, %d descriptors\n' "$i" "$m" "${before[$((i - 1))]}" "$(rss "$p")" \
 		"$(echo "($(rss "$p") - ${before[$((i - 1))]}) / $per" | bc -l)" "$(ls /proc/"$p"/fd | wc -l)"
 done
 grep -h . "$TMP"/broker*.err | sort | uniq -c | head -5 || true

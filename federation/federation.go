@@ -48,6 +48,10 @@ const (
 	// cannot keep up with the bus; past them NATS drops, and we count.
 	pendingBytes = 8 << 20
 	pendingMsgs  = 1 << 16
+	// outBytes and outMsgs bound what waits to be published: the room
+	// never waits for the bus; past them a message stays local, counted.
+	outBytes = 8 << 20
+	outMsgs  = 1 << 14
 	// maxListedRemote bounds the members a heartbeat carries.
 	maxListedRemote = 1000
 	hdrNode         = "Sockit-Node"
@@ -108,6 +112,9 @@ type Room struct {
 	msgSub                                               *nats.Subscription
 	done                                                 chan struct{}
 	wg                                                   sync.WaitGroup
+
+	out      chan []byte  // messages for the bus, published by one goroutine
+	outQueue atomic.Int64 // bytes in out
 }
 
 // node is another broker as this one knows it.
@@ -154,7 +161,8 @@ func Dial(opt Options) (*Room, error) {
 		return nil, fmt.Errorf("room %q: a name without spaces, dots, * or >", opt.Room)
 	}
 	r := &Room{opt: opt, instance: nuid.Next(), local: map[string]string{}, nodes: map[string]*node{},
-		msgs: "sockit.room." + opt.Room + ".msg", presence: "sockit.room." + opt.Room + ".presence", done: make(chan struct{})}
+		msgs: "sockit.room." + opt.Room + ".msg", presence: "sockit.room." + opt.Room + ".presence", done: make(chan struct{}),
+		out: make(chan []byte, outMsgs)}
 	nopts := []nats.Option{
 		nats.Name("sockit " + opt.Node),
 		nats.NoEcho(),
@@ -219,16 +227,41 @@ func redact(u string) string {
 }
 
 // Forward is the room's hub.Options.Forward: what a local client says,
-// for the other brokers.
+// for the other brokers. It never waits: the message is queued for the
+// publishing goroutine, or, when the queue is full (the bus is slower
+// than the room), kept local and counted.
 func (r *Room) Forward(p []byte) {
-	m := nats.NewMsg(r.msgs)
-	m.Data = p // PublishMsg copies it into the connection's buffer
-	m.Header.Set(hdrNode, r.instance)
-	if err := r.nc.PublishMsg(m); err != nil {
+	if r.outQueue.Load()+int64(len(p)) > outBytes {
 		r.sendDropped.Add(1)
 		return
 	}
-	r.sent.Add(1)
+	r.outQueue.Add(int64(len(p)))
+	select {
+	case r.out <- append([]byte(nil), p...): // p is the hub's only during the call
+	default:
+		r.outQueue.Add(-int64(len(p)))
+		r.sendDropped.Add(1)
+	}
+}
+
+// publishing publishes what Forward queued until Close.
+func (r *Room) publishing() {
+	for {
+		select {
+		case <-r.done:
+			return
+		case p := <-r.out:
+			r.outQueue.Add(-int64(len(p)))
+			m := nats.NewMsg(r.msgs)
+			m.Data = p
+			m.Header.Set(hdrNode, r.instance)
+			if err := r.nc.PublishMsg(m); err != nil {
+				r.sendDropped.Add(1)
+				continue
+			}
+			r.sent.Add(1)
+		}
+	}
 }
 
 // Presence is the room's hub.Options.Presence: a local chat member came
@@ -278,6 +311,7 @@ func (r *Room) Start(h *hub.Hub, chat bool) error {
 	}
 	sub.SetPendingLimits(pendingMsgs, pendingBytes) //nolint:errcheck // valid limits on a fresh subscription
 	r.msgSub = sub
+	r.wg.Go(r.publishing)
 	if chat {
 		if err := r.startPresence(); err != nil {
 			sub.Unsubscribe() //nolint:errcheck // the connection closes next

@@ -64,6 +64,10 @@ func main() {
 
 func dialFrom(src, addr string) (net.Conn, error) {
 	d := net.Dialer{Timeout: 10 * time.Second}
+	host, _, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); ip != nil && !ip.IsLoopback() {
+		src = "" // a 127.0.0.x source cannot reach another host
+	}
 	if src != "" {
 		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
 	}
@@ -123,11 +127,12 @@ func fanout(k int, d time.Duration, addr string, stamped bool) error {
 	// Every receiver must be in the room before the clock starts: send
 	// one marker line at a time until each has seen one.
 	var got atomic.Int64  // bytes delivered
+	byAddr := make([]atomic.Int64, len(addrs))
 	var seen atomic.Int64 // receivers that saw the first byte
 	lat := &hist{}
 	var wg sync.WaitGroup
-	for _, c := range recv {
-		wg.Go(func() { receive(c, &got, &seen, lat, stamped) })
+	for i, c := range recv {
+		wg.Go(func() { receive(c, &got, &byAddr[i%len(addrs)], &seen, lat, stamped) })
 	}
 	marker := line(nil, 0)
 	for deadline := time.Now().Add(10 * time.Second); seen.Load() < int64(k); {
@@ -142,6 +147,10 @@ func fanout(k int, d time.Duration, addr string, stamped bool) error {
 	time.Sleep(100 * time.Millisecond)
 	lat.reset()
 	start, from := time.Now(), got.Load()
+	fromAddr := make([]int64, len(addrs))
+	for i := range byAddr {
+		fromAddr[i] = byAddr[i].Load()
+	}
 	var sent int64
 	batch := bytes.Repeat(marker, 64<<10/lineLen)
 	one := make([]byte, lineLen)
@@ -169,6 +178,11 @@ func fanout(k int, d time.Duration, addr string, stamped bool) error {
 	if stamped {
 		fmt.Printf(" latency p50 %dus p99 %dus", lat.quantile(0.50), lat.quantile(0.99))
 	}
+	if len(addrs) > 1 {
+		for i, a := range addrs {
+			fmt.Printf(" at %s %.0f", a, float64(byAddr[i].Load()-fromAddr[i])/lineLen/elapsed.Seconds())
+		}
+	}
 	fmt.Println()
 	return nil
 }
@@ -182,7 +196,7 @@ func line(dst []byte, t time.Duration) []byte {
 	return append(dst, '\n')
 }
 
-func receive(c net.Conn, got, seen *atomic.Int64, lat *hist, stamped bool) {
+func receive(c net.Conn, got, mine, seen *atomic.Int64, lat *hist, stamped bool) {
 	first := true
 	if !stamped {
 		buf := make([]byte, 64<<10)
@@ -193,6 +207,7 @@ func receive(c net.Conn, got, seen *atomic.Int64, lat *hist, stamped bool) {
 				seen.Add(1)
 			}
 			got.Add(int64(n))
+			mine.Add(int64(n))
 			if err != nil {
 				return
 			}
@@ -209,6 +224,7 @@ func receive(c net.Conn, got, seen *atomic.Int64, lat *hist, stamped bool) {
 			seen.Add(1)
 		}
 		got.Add(int64(len(l)))
+		mine.Add(int64(len(l)))
 		if ns, err := strconv.ParseInt(string(l[:20]), 10, 64); err == nil && ns > 0 {
 			lat.add(time.Since(startOf) - time.Duration(ns))
 		}
