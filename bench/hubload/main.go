@@ -126,7 +126,7 @@ func fanout(k int, d time.Duration, addr string, stamped bool) error {
 
 	// Every receiver must be in the room before the clock starts: send
 	// one marker line at a time until each has seen one.
-	var got atomic.Int64  // bytes delivered
+	var got atomic.Int64 // bytes delivered
 	byAddr := make([]atomic.Int64, len(addrs))
 	var seen atomic.Int64 // receivers that saw the first byte
 	lat := &hist{}
