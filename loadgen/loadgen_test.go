@@ -107,8 +107,12 @@ func TestModes(t *testing.T) {
 				}
 				switch c.Mode {
 				case loadgen.Throughput:
-					if e.Bytes != c.Count {
-						t.Errorf("%s: moved %d bytes, asked for %d", c.Direction, e.Bytes, c.Count)
+					want := c.Count
+					if c.Direction == loadgen.Both {
+						want *= 2 // -n is each way, as iperf3's with --bidir
+					}
+					if e.Bytes != want {
+						t.Errorf("%s: moved %d bytes, want %d", c.Direction, e.Bytes, want)
 					}
 					if c.Direction != loadgen.Down && e.ServerReceived != e.Sent {
 						t.Errorf("%s: sent %d, the server read %d", c.Direction, e.Sent, e.ServerReceived)

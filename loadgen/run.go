@@ -49,7 +49,8 @@ type Config struct {
 	// how many connections work at once; 0 is 1.
 	Streams int
 	// Duration bounds the run after Omit; Count, when set, ends it
-	// sooner: bytes (throughput), round trips, connections or datagrams.
+	// sooner: bytes (throughput; each way with Both), round trips,
+	// connections or datagrams.
 	Duration time.Duration
 	Count    int64
 	// Omit is a warm-up: its intervals are reported, marked omitted, and
@@ -183,7 +184,7 @@ func (r *run) fail(m *meter, err error) {
 type run struct {
 	cfg     Config
 	meters  []*meter
-	budget  atomic.Int64 // what is left of Count; unused when Count is 0
+	budgets [2]atomic.Int64 // what is left of Count, per direction (the second for --bidir's downloads); unused when Count is 0
 	start   time.Time
 	errOnce sync.Once
 	// firstErr is the first error a worker met.
@@ -194,11 +195,15 @@ type run struct {
 
 // take claims n units of the Count budget and says how many it got; with
 // no Count it grants all of n.
-func (r *run) take(n int64) int64 {
+func (r *run) take(n int64) int64 { return r.takeFrom(0, n) }
+
+// takeFrom is take from budget i: with Both, each direction moves Count
+// bytes, as iperf3's -n with --bidir.
+func (r *run) takeFrom(i int, n int64) int64 {
 	if r.cfg.Count <= 0 {
 		return n
 	}
-	left := r.budget.Add(-n)
+	left := r.budgets[i].Add(-n)
 	if left >= 0 {
 		return n
 	}
@@ -212,7 +217,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	r := &run{cfg: cfg}
-	r.budget.Store(cfg.Count)
+	r.budgets[0].Store(cfg.Count)
+	r.budgets[1].Store(cfg.Count)
 	var work func(ctx context.Context, m *meter, conn stream.Conn, i int) error
 	dialFirst := true
 	switch cfg.Mode {

@@ -46,7 +46,11 @@ func (r *run) throughput(ctx context.Context, m *meter, conn stream.Conn, i int)
 		}
 	}
 	if dir == Down {
-		return r.download(ctx, m, conn)
+		budget := 0
+		if r.cfg.Direction == Both {
+			budget = 1
+		}
+		return r.download(ctx, m, conn, budget)
 	}
 	return r.upload(ctx, m, conn)
 }
@@ -88,7 +92,7 @@ func (r *run) upload(ctx context.Context, m *meter, conn stream.Conn) error {
 	return nil
 }
 
-func (r *run) download(ctx context.Context, m *meter, conn stream.Conn) error {
+func (r *run) download(ctx context.Context, m *meter, conn stream.Conn, budget int) error {
 	if _, err := conn.Write(Ask{Mode: Source, Size: r.cfg.Size}.Header()); err != nil {
 		return fmt.Errorf("ask: %w", err)
 	}
@@ -97,7 +101,7 @@ func (r *run) download(ctx context.Context, m *meter, conn stream.Conn) error {
 	var claim int64 // bytes of the Count this stream may still read
 	for {
 		if claim == 0 {
-			if claim = r.take(int64(len(buf))); claim == 0 {
+			if claim = r.takeFrom(budget, int64(len(buf))); claim == 0 {
 				return nil
 			}
 		}

@@ -230,40 +230,60 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 	// are closed, which wakes any pollable read, and Join returns without
 	// waiting on a read that closing cannot interrupt (a terminal).
 	got := 0
+	var lingerTimer *time.Timer
+	onResult := func(r result) {
+		got++
+		if looped && opt.Progress != nil {
+			tellFirsts() // sent before the result: never after its EOF
+			if r.err == nil {
+				opt.Progress(r.toB, EOF, r.n)
+			}
+		}
+		if r.toB {
+			st.AToB = r.n
+		} else {
+			st.BToA = r.n
+		}
+		if r.err != nil && !ignorable(r.err) {
+			first = r.err
+		}
+		if got < want && !lingering {
+			if grace, ok := eofGrace(rules, r.toB); ok {
+				lingering = true
+				lingerTimer = time.NewTimer(grace)
+				linger = lingerTimer.C
+			}
+		}
+	}
+	defer func() {
+		if lingerTimer != nil {
+			lingerTimer.Stop()
+		}
+	}()
 	for got < want && first == nil {
 		select {
 		case toB := <-firsts:
 			opt.Progress(toB, FirstByte, 0)
 		case r := <-done:
-			got++
-			if looped && opt.Progress != nil {
-				tellFirsts() // sent before the result: never after its EOF
-				if r.err == nil {
-					opt.Progress(r.toB, EOF, r.n)
-				}
-			}
-			if r.toB {
-				st.AToB = r.n
-			} else {
-				st.BToA = r.n
-			}
-			if r.err != nil && !ignorable(r.err) {
-				first = r.err
-			}
-			if got < want && !lingering {
-				if grace, ok := eofGrace(rules, r.toB); ok {
-					lingering = true
-					t := time.NewTimer(grace)
-					defer t.Stop()
-					linger = t.C
-				}
-			}
+			onResult(r)
 		case <-idle:
 			if time.Since(time.Unix(0, last.Load())) >= opt.Idle {
 				first = ErrIdle
 			}
 		case <-ctxDone:
-			first = ctx.Err()
+			// A direction that ended as the context did has ended: its
+			// result, if it is in, wins over the cancel.
+			for drained := false; !drained && got < want; {
+				select {
+				case r := <-done:
+					onResult(r)
+				default:
+					drained = true
+				}
+			}
+			if got < want && first == nil {
+				first = ctx.Err()
+			}
 		case <-linger:
 			// The other direction had its time; end cleanly.
 			got = want

@@ -48,7 +48,7 @@ func (b *benchFlags) flagSet() *pflag.FlagSet {
 	fs.StringVarP(&b.mode, "mode", "m", "", "throughput, rr (request/response latency), connect (connection rate) or udp; default throughput, udp for a UDP address")
 	b.duration = benchSeconds(10 * time.Second)
 	fs.VarP(&b.duration, "time", "t", "run this long after the warm-up (a bare number is seconds)")
-	fs.StringVarP(&b.count, "count", "n", "", "stop after this many bytes (throughput; K, M, G suffixes) or round trips, connections or datagrams")
+	fs.StringVarP(&b.count, "count", "n", "", "stop after this many bytes (throughput, each way with --bidir; K, M, G suffixes) or round trips, connections or datagrams")
 	fs.VarP(&b.omit, "omit", "O", "warm up this long first: reported, marked omitted, left out of the totals")
 	b.interval = benchSeconds(time.Second)
 	fs.VarP(&b.interval, "interval", "i", "report every so often")
