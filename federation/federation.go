@@ -22,6 +22,7 @@ package federation
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -167,7 +168,6 @@ func Dial(opt Options) (*Room, error) {
 		nats.Name("sockit " + opt.Node),
 		nats.NoEcho(),
 		nats.MaxReconnects(-1),
-		nats.RetryOnFailedConnect(true), // a broker started before its bus serves locally meanwhile
 		nats.ReconnectBufSize(-1),       // while the bus is away, a publish fails at once: counted, not claimed
 		nats.CustomReconnectDelay(func(attempts int) time.Duration {
 			return min(time.Duration(attempts)*250*time.Millisecond, 5*time.Second)
@@ -197,14 +197,35 @@ func Dial(opt Options) (*Room, error) {
 		nopts = append(nopts, nats.Secure(opt.TLS))
 	}
 	nc, err := nats.Connect(opt.URL, nopts...)
+	if err != nil && !refused(err) {
+		return nil, fmt.Errorf("federation %s: %w", redact(opt.URL), err) // credentials, certificates, the URL: trying again would not help
+	}
 	if err != nil {
-		return nil, fmt.Errorf("federation %s: %w", redact(opt.URL), err)
+		// Not up yet: a broker started before its bus serves locally
+		// meanwhile, and joins when the bus answers.
+		opt.Logf("federation: %s is not answering yet (%v); the room is local until it does", redact(opt.URL), err)
+		if nc, err = nats.Connect(opt.URL, append(nopts, nats.RetryOnFailedConnect(true))...); err != nil {
+			return nil, fmt.Errorf("federation %s: %w", redact(opt.URL), err)
+		}
 	}
 	r.nc = nc
-	if !nc.IsConnected() {
-		opt.Logf("federation: %s is not answering yet; the room is local until it does", redact(opt.URL))
-	}
 	return r, nil
+}
+
+// refused says whether a first connection failed only for want of a
+// server (refused, timed out), not for what was asked of it.
+func refused(err error) bool {
+	if errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked) {
+		return false
+	}
+	var uae x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var cve *tls.CertificateVerificationError
+	if errors.As(err, &uae) || errors.As(err, &he) || errors.As(err, &cve) {
+		return false
+	}
+	msg := strings.ToLower(err.Error())
+	return !strings.Contains(msg, "authorization") && !strings.Contains(msg, "certificate") && !strings.Contains(msg, "tls")
 }
 
 // URL is the server the room is connected to (or, while it is away, the

@@ -2,7 +2,14 @@ package federation_test
 
 import (
 	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
+	"math/big"
 	"net"
 	"strings"
 	"sync"
@@ -302,4 +309,123 @@ func TestNodeTaken(t *testing.T) {
 	if err := room.Start(h, true); err == nil || !strings.Contains(err.Error(), "node name taken") {
 		t.Fatalf("a second node a: %v", err)
 	}
+}
+
+// TestCredentials: a user and password in the URL get in; a wrong
+// password is refused at once, not retried forever in silence.
+func TestCredentials(t *testing.T) {
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true, Username: "u", Password: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server did not start")
+	}
+	defer s.Shutdown()
+	addr := s.Addr().String()
+	room, err := federation.Dial(federation.Options{URL: "nats://u:p@" + addr, Node: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !room.Stats().Connected || strings.Contains(room.URL(), ":p@") {
+		t.Errorf("connected %v, shown as %s", room.Stats().Connected, room.URL())
+	}
+	room.Close()
+	if _, err := federation.Dial(federation.Options{URL: "nats://u:wrong@" + addr, Node: "a"}); err == nil || strings.Contains(err.Error(), "wrong") {
+		t.Errorf("a wrong password: %v", err)
+	}
+}
+
+// TestTLSVerified: a tls:// server is verified: with its CA the room
+// gets in, without it (the system's roots) it is refused at once.
+func TestTLSVerified(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "nats test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true, TLS: true, TLSTimeout: 5,
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server did not start")
+	}
+	defer s.Shutdown()
+	url := "tls://" + s.Addr().String()
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	room, err := federation.Dial(federation.Options{URL: url, Node: "a", TLS: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}})
+	if err != nil {
+		t.Fatalf("with the CA: %v", err)
+	}
+	room.Close()
+	if _, err := federation.Dial(federation.Options{URL: url, Node: "a"}); err == nil {
+		t.Error("a server no root signed was trusted")
+	}
+}
+
+// TestBrokerRestarts: a broker killed and started again under its node
+// name is let back in, and its new clients are announced.
+func TestBrokerRestarts(t *testing.T) {
+	s := natsServer(t, 0)
+	a := startBroker(t, s.ClientURL(), "a", true, 100*time.Millisecond)
+	ca := dialClient(t, a)
+	first, err := federation.Dial(federation.Options{URL: s.ClientURL(), Room: "test", Node: "b", Heartbeat: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hub.New(hub.Options{Chat: true, Node: "b", Forward: first.Forward})
+	if err := first.Start(h, true); err != nil {
+		t.Fatal(err)
+	}
+	first.Kill()
+	h.Close()
+	b := startBroker(t, s.ClientURL(), "b", true, 100*time.Millisecond) // its name is free once the first is silent
+	dialClient(t, b)
+	waitFor(t, "the restarted broker's client", func() bool {
+		for _, l := range ca.got() {
+			if l == "<announce> 127.0.0.1 is connected as <user4@b>." {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// TestBusLater: a broker started before its NATS server serves locally,
+// and joins the room when the server comes.
+func TestBusLater(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	var logged []string
+	var mu sync.Mutex
+	room, err := federation.Dial(federation.Options{URL: fmt.Sprintf("nats://127.0.0.1:%d", port), Node: "a",
+		Logf: func(f string, a ...any) { mu.Lock(); logged = append(logged, fmt.Sprintf(f, a...)); mu.Unlock() }})
+	if err != nil {
+		t.Fatalf("a bus not up yet: %v", err)
+	}
+	defer room.Close()
+	if room.Stats().Connected {
+		t.Fatal("connected to nothing")
+	}
+	mu.Lock()
+	if len(logged) == 0 || !strings.Contains(logged[0], "not answering yet") {
+		t.Errorf("logged %q", logged)
+	}
+	mu.Unlock()
+	natsServer(t, port)
+	waitFor(t, "the bus", func() bool { return room.Stats().Connected })
 }
