@@ -168,7 +168,7 @@ func Dial(opt Options) (*Room, error) {
 		nats.Name("sockit " + opt.Node),
 		nats.NoEcho(),
 		nats.MaxReconnects(-1),
-		nats.ReconnectBufSize(-1),       // while the bus is away, a publish fails at once: counted, not claimed
+		nats.ReconnectBufSize(-1), // while the bus is away, a publish fails at once: counted, not claimed
 		nats.CustomReconnectDelay(func(attempts int) time.Duration {
 			return min(time.Duration(attempts)*250*time.Millisecond, 5*time.Second)
 		}),
