@@ -9,14 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-5}
 C=${2:-16}
-TMP=$(mktemp -d)
-go build -o "$TMP/sockit" ./cmd/sockit
-go build -o "$TMP/rtt" ./bench/rtt
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
-trap cleanup EXIT
-start() { "$@" > /dev/null 2>&1 & PIDS+=($!); }
-wait_port() { for _ in $(seq 200); do ss -ltn | grep -q ":$1 " && return; sleep 0.02; done; echo "nothing on $1" >&2; exit 1; }
+. bench/lib.sh
+build sockit rtt
 
 P=${PORT:-24200}
 E=$P

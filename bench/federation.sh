@@ -14,20 +14,10 @@ cd "$(dirname "$0")/.."
 SECS=${1:-3}
 IDLE=${2:-100000}
 BROKERS=6
-TMP=$(mktemp -d)
+. bench/lib.sh
+build sockit hubload
 BIN=$TMP/sockit
 LOAD=$TMP/hubload
-go build -o "$BIN" ./cmd/sockit
-go build -o "$LOAD" ./bench/hubload
-PIDS=()
-cleanup() {
-	exec 3>&- 2>/dev/null || true
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-wait_port() { for _ in $(seq 500); do ss -ltn | grep -q ":$1 " && return; sleep 0.02; done; echo "nothing on $1" >&2; exit 1; }
-rss() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
 field() { sed -n "s/.*$1 \([0-9]*\).*/\1/p" <<<"$2"; }
 
 P=${PORT:-24400}

@@ -13,18 +13,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-3}
 ROUNDS=${2:-2}
-TMP=$(mktemp -d)
+. bench/lib.sh
+build sockit hubload
 BIN=$TMP/sockit
 LOAD=$TMP/hubload
-go build -o "$BIN" ./cmd/sockit
-go build -o "$LOAD" ./bench/hubload
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
-trap cleanup EXIT
 
 P=${PORT:-24200}
-wait_port() { for _ in $(seq 200); do ss -ltn | grep -q ":$1 " && return; sleep 0.02; done; echo "nothing on $1" >&2; exit 1; }
-rss() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
 
 echo "# $(date -u +%F) $(nproc) cores, $(uname -r); ncat $(ncat --version 2>&1 | grep -o '[0-9.]*' | head -1)"
 ncat --broker -m 1100 -l 127.0.0.1 "$P" </dev/null >/dev/null 2>&1 & PIDS+=($!)

@@ -16,14 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-5}
 ROUNDS=${2:-3}
-TMP=$(mktemp -d)
-go build -o "$TMP/sockit" ./cmd/sockit
-go build -o "$TMP/rtt" ./bench/rtt
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
-trap cleanup EXIT
-start() { "$@" > /dev/null 2>&1 & PIDS+=($!); }
-wait_port() { for _ in $(seq 200); do ss -ltn | grep -q ":$1 " && return; sleep 0.02; done; echo "nothing on $1" >&2; exit 1; }
+. bench/lib.sh
+build sockit rtt
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 gbit() { awk -v a="$1" 'BEGIN {printf "%6.2f", a / 1e9}'; }

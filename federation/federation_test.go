@@ -30,7 +30,17 @@ func natsServer(t *testing.T, port int) *server.Server {
 	if port == 0 {
 		port = -1
 	}
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true})
+	return natsServerWith(t, &server.Options{Port: port})
+}
+
+// natsServerWith runs an embedded NATS server on loopback with opts.
+func natsServerWith(t *testing.T, opts *server.Options) *server.Server {
+	t.Helper()
+	opts.Host, opts.NoLog, opts.NoSigs = "127.0.0.1", true, true
+	if opts.Port == 0 {
+		opts.Port = -1
+	}
+	s, err := server.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,15 +324,7 @@ func TestNodeTaken(t *testing.T) {
 // TestCredentials: a user and password in the URL get in; a wrong
 // password is refused at once, not retried forever in silence.
 func TestCredentials(t *testing.T) {
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true, Username: "u", Password: "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server did not start")
-	}
-	defer s.Shutdown()
+	s := natsServerWith(t, &server.Options{Username: "u", Password: "p"})
 	addr := s.Addr().String()
 	room, err := federation.Dial(federation.Options{URL: "nats://u:p@" + addr, Node: "a"})
 	if err != nil {
@@ -350,16 +352,8 @@ func TestTLSVerified(t *testing.T) {
 		t.Fatal(err)
 	}
 	cert, _ := x509.ParseCertificate(der)
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true, TLS: true, TLSTimeout: 5,
+	s := natsServerWith(t, &server.Options{TLS: true, TLSTimeout: 5,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server did not start")
-	}
-	defer s.Shutdown()
 	url := "tls://" + s.Addr().String()
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
