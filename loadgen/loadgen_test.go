@@ -282,8 +282,9 @@ func TestCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := loadgen.Config{Mode: loadgen.RR, Address: addr, Dial: dialer(addr), Duration: time.Hour,
 		OnInterval: func(loadgen.Interval) { cancel() }, Interval: 10 * time.Millisecond}
-	if _, err := loadgen.Run(ctx, cfg); err != context.Canceled {
-		t.Fatalf("Run after cancel: %v", err)
+	res, err := loadgen.Run(ctx, cfg)
+	if err != context.Canceled || res == nil || len(res.Intervals) == 0 || res.End.Ops == 0 {
+		t.Fatalf("Run after cancel: %v, %+v", err, res)
 	}
 }
 

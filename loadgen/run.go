@@ -210,8 +210,9 @@ func (r *run) takeFrom(i int, n int64) int64 {
 	return max(0, n+left)
 }
 
-// Run runs one test and returns its Result. The run ends when Duration (after Omit) or Count is reached, or ctx
-// ends; a Result comes back in every case but the last.
+// Run runs one test and returns its Result. The run ends when Duration
+// (after Omit) or Count is reached, or ctx ends: then the Result holds
+// what was measured until then, and the error is ctx's.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
@@ -283,11 +284,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	r.report(res, done, cfg.OnInterval)
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
 	res.End = r.end(res)
-	return res, nil
+	return res, ctx.Err() // interrupted: what was measured, and why it is short
 }
 
 // report closes an interval every cfg.Interval until the workers are

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -371,5 +372,24 @@ func TestBenchErrors(t *testing.T) {
 		if cmd.ProcessState.ExitCode() != c.code || strings.Count(msg, "\n") != 1 || !strings.Contains(strings.ToLower(msg), c.says) {
 			t.Errorf("%v: exit %d, %q; want exit %d and one line saying %q", c.args, cmd.ProcessState.ExitCode(), msg, c.code, c.says)
 		}
+	}
+}
+
+// TestBenchInterrupted: ^C ends a run early with what it measured
+// printed, as iperf3 does, and a non-zero exit.
+func TestBenchInterrupted(t *testing.T) {
+	tcp := benchServer(t, "TCP-LISTEN:0,bind=127.0.0.1")
+	p := testenv.Start(t, nil, testenv.Binary(t), "bench", "-m", "rr", "-t", "60", "-i", "0.1", tcp)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(p.Stdout.String(), "req/s"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no interval line: %s", p.Stderr.String())
+		}
+	}
+	syscall.Kill(p.Cmd.Process.Pid, syscall.SIGINT)
+	if code := p.Wait(t); code == 0 {
+		t.Error("an interrupted run exited 0")
+	}
+	if out := p.Stdout.String(); !strings.Contains(out, "latency  p50") {
+		t.Errorf("no summary after ^C:\n%s", out)
 	}
 }

@@ -301,9 +301,11 @@ func (r *runner) benchRun(ctx context.Context, cfg loadgen.Config, b benchFlags)
 	if bar != nil {
 		bar.done()
 	}
-	if err != nil {
+	if res == nil {
 		return err
 	}
+	// Interrupted (^C), the run still reports what it measured, as
+	// iperf3 does, and then exits 1.
 	switch {
 	case b.json:
 		out, err := json.MarshalIndent(res, "", "  ")
@@ -321,6 +323,9 @@ func (r *runner) benchRun(ctx context.Context, cfg loadgen.Config, b benchFlags)
 			}
 		}
 		report.Summary(r.stdout, res)
+	}
+	if err != nil {
+		return err
 	}
 	if res.End.Ops == 0 && res.End.Bytes == 0 && res.End.FirstError != "" {
 		return fmt.Errorf("nothing got through to %s: %s", cfg.Address, res.End.FirstError)
