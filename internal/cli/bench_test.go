@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,4 +62,22 @@ func FuzzBenchValues(f *testing.F) {
 			t.Fatalf("benchSeconds.Set(%q) = %v", s, time.Duration(d))
 		}
 	})
+}
+
+// TestHelpSubcommand: `sockit help bench` is `sockit bench --help`, and a
+// typo'd topic is told the subcommand.
+func TestHelpSubcommand(t *testing.T) {
+	run := func(args ...string) (string, string, int) {
+		var out, errb strings.Builder
+		code := Main(context.Background(), append([]string{"sockit"}, args...), strings.NewReader(""), &out, &errb)
+		return out.String(), errb.String(), code
+	}
+	viaHelp, _, code := run("help", "bench")
+	direct, _, _ := run("bench", "--help")
+	if code != 0 || viaHelp != direct || !strings.Contains(viaHelp, "sockit bench serve") {
+		t.Errorf("help bench (exit %d) differs from bench --help:\n%s", code, viaHelp)
+	}
+	if _, stderr, code := run("help", "benhc"); code != 2 || !strings.Contains(stderr, "did you mean bench") {
+		t.Errorf("help benhc: exit %d, %q", code, stderr)
+	}
 }

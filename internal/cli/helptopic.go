@@ -68,6 +68,9 @@ func printTopic(w io.Writer, topic string) error {
 		printOptionTopic(w, d)
 		return nil
 	}
+	if printCommandHelp(w, strings.ToLower(topic)) { // sockit help bench, help top, ...
+		return nil
+	}
 	return usagef("no help on %q%s; try 'sockit help' for the topics", topic, suggestion(topic, topicNames()))
 }
 
@@ -246,5 +249,11 @@ func suggestion(s string, candidates []string) string {
 
 // topicNames are the words sockit help knows.
 func topicNames() []string {
-	return append(append([]string{"relay", "addresses", "options", "flags"}, address.TypeNames()...), address.OptionNames()...)
+	names := []string{"relay", "addresses", "options", "flags"}
+	for _, c := range subcommands {
+		if !strings.Contains(c.name, ",") {
+			names = append(names, c.name)
+		}
+	}
+	return append(append(names, address.TypeNames()...), address.OptionNames()...)
 }
