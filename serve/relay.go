@@ -294,7 +294,14 @@ func (rl *Relay) handle(ctx context.Context, c stream.Conn, l, o address.Spec, l
 		}
 		return joined
 	}
-	other, err := rl.open(ctx, o, forked)
+	open := func() (stream.Conn, error) { return rl.open(ctx, o, forked) }
+	var other stream.Conn
+	var err error
+	if dials(o.Kind) {
+		other, err = onOwnStack(open)
+	} else {
+		other, err = open()
+	}
 	if err != nil {
 		c.Close()
 		f.Closed(relay.Stats{}, true, err)
@@ -305,6 +312,36 @@ func (rl *Relay) handle(ctx context.Context, c stream.Conn, l, o address.Spec, l
 		return rl.join(ctx, c, other, f, false)
 	}
 	return rl.join(ctx, other, c, f, true)
+}
+
+// dials says whether opening k connects over a network: the deep calls
+// that onOwnStack keeps off a session's stack.
+func dials(k address.Kind) bool {
+	switch k {
+	case address.TCP, address.OpenSSL, address.Socks4, address.Socks4A, address.Socks5, address.Proxy,
+		address.UnixConnect, address.UnixClient, address.UDP, address.VsockConnect, address.SocketConnect:
+		return true
+	}
+	return false
+}
+
+// onOwnStack runs open on a goroutine of its own and waits for it. A
+// dial goes deep (resolver, dialer, socket options) and would grow the
+// session's goroutine's stack to 16 KiB, which it then keeps for as long
+// as the session waits in relay.Join; the dialling goroutine's stack goes
+// with it, and a waiting session's stays at the few KiB it uses.
+func onOwnStack(open func() (stream.Conn, error)) (stream.Conn, error) {
+	type opened struct {
+		c   stream.Conn
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		c, err := open()
+		ch <- opened{c, err}
+	}()
+	o := <-ch
+	return o.c, o.err
 }
 
 // join relays a (the first address) and b (the second); f tells the
