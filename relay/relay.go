@@ -246,6 +246,9 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 		}
 		if r.err != nil && !ignorable(r.err) {
 			first = r.err
+			if ctx.Err() != nil {
+				first = ctx.Err() // the cancel closed the conns under it: that is why
+			}
 		}
 		if got < want && !lingering {
 			if grace, ok := eofGrace(rules, r.toB); ok {
