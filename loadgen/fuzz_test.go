@@ -46,8 +46,8 @@ func FuzzReadAsk(f *testing.F) {
 func FuzzResult(f *testing.F) {
 	h := newHist()
 	h.RecordValue(1000)
-	good, _ := json.Marshal(Result{Start: Start{Test: Test{Mode: RR}}, Intervals: []Interval{{Seconds: 1, Ops: 1, Latency: Summarise(h)}},
-		End: End{Seconds: 1, Ops: 1, Latency: Summarise(h)}})
+	good, _ := json.Marshal(Result{Start: Start{Test: Test{Mode: RR}}, Intervals: []Interval{{Totals: Totals{Seconds: 1, Ops: 1, Latency: Summarise(h)}}},
+		End: End{Totals: Totals{Seconds: 1, Ops: 1, Latency: Summarise(h)}}})
 	f.Add(good)
 	f.Add([]byte(`{"start":{"test_start":{"mode":"rr"}},"end":{"latency":{"histogram":"HISTFAAAACh4nJNpmSzMwMDAxQABzFCaEUzOmNZg/wEi0NzIyNDAzMrCwsDQwA","count":1}}}`))
 	f.Add([]byte(`{"start":{"test_start":{"mode":"udp"}},"intervals":[{"udp":{"sent":-1}}],"end":{}}`))

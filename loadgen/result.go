@@ -62,13 +62,11 @@ type Test struct {
 	DropPercent float64 `json:"server_drop_percent,omitempty"`
 }
 
-// Interval is one reporting period. Bytes are payload bytes the client
-// sent and received; Ops count round trips, connections or datagrams.
-type Interval struct {
-	Start    float64 `json:"start"`
-	End      float64 `json:"end"`
+// Totals are what an interval and a whole run both count. Bytes are
+// payload bytes the client sent and received; Ops count round trips,
+// connections or datagrams.
+type Totals struct {
 	Seconds  float64 `json:"seconds"`
-	Omitted  bool    `json:"omitted"`
 	Sent     int64   `json:"bytes_sent"`
 	Received int64   `json:"bytes_received"`
 	Bytes    int64   `json:"bytes"`
@@ -87,6 +85,14 @@ type Interval struct {
 	UDP       *UDP     `json:"udp,omitempty"`
 }
 
+// Interval is one reporting period.
+type Interval struct {
+	Start   float64 `json:"start"`
+	End     float64 `json:"end"`
+	Omitted bool    `json:"omitted"`
+	Totals
+}
+
 // The latencies an interval or a run reports, by index: a worker keeps
 // one histogram of each.
 const (
@@ -97,30 +103,18 @@ const (
 	nHists
 )
 
-// latencies points at iv's latency fields, by index.
-func (iv *Interval) latencies() [nHists]**Latency {
-	return [nHists]**Latency{&iv.Latency, &iv.Handshake, &iv.FirstByte, &iv.OneWay}
+// latencies points at t's latency fields, by index.
+func (t *Totals) latencies() [nHists]**Latency {
+	return [nHists]**Latency{&t.Latency, &t.Handshake, &t.FirstByte, &t.OneWay}
 }
 
 // End is the run's totals, omitted intervals left out.
 type End struct {
-	Seconds  float64 `json:"seconds"`
-	Sent     int64   `json:"bytes_sent"`
-	Received int64   `json:"bytes_received"`
-	Bytes    int64   `json:"bytes"`
-	BPS      float64 `json:"bits_per_second"`
+	Totals
 	// ServerReceived is what sink streams reported having read, over
 	// the whole run (omitted seconds included), as iperf3's receiver.
-	ServerReceived int64    `json:"server_received,omitempty"`
-	Ops            int64    `json:"ops"`
-	OpsRate        float64  `json:"ops_per_second"`
-	Errors         int64    `json:"errors"`
-	FirstError     string   `json:"first_error,omitempty"`
-	Latency        *Latency `json:"latency,omitempty"`
-	Handshake      *Latency `json:"handshake,omitempty"`
-	FirstByte      *Latency `json:"first_byte,omitempty"`
-	OneWay         *Latency `json:"one_way,omitempty"`
-	UDP            *UDP     `json:"udp,omitempty"`
+	ServerReceived int64  `json:"server_received,omitempty"`
+	FirstError     string `json:"first_error,omitempty"`
 }
 
 // UDP is the datagram test's accounting. Lost counts datagrams sent
@@ -231,13 +225,13 @@ func Merge(runs ...*Result) (*Result, error) {
 	}
 	var ends []Interval
 	for _, r := range runs {
-		ends = append(ends, r.End.interval())
+		ends = append(ends, Interval{Totals: r.End.Totals})
 	}
 	e, err := mergeInterval(ends)
 	if err != nil {
 		return nil, fmt.Errorf("end: %w", err)
 	}
-	out.End = e.end()
+	out.End = End{Totals: e.Totals}
 	for _, r := range runs {
 		out.End.ServerReceived += r.End.ServerReceived
 		if out.End.FirstError == "" {
@@ -245,17 +239,6 @@ func Merge(runs ...*Result) (*Result, error) {
 		}
 	}
 	return out, nil
-}
-
-func (e End) interval() Interval {
-	return Interval{Seconds: e.Seconds, Sent: e.Sent, Received: e.Received, Bytes: e.Bytes, Ops: e.Ops,
-		Errors: e.Errors, Latency: e.Latency, Handshake: e.Handshake, FirstByte: e.FirstByte, OneWay: e.OneWay, UDP: e.UDP}
-}
-
-func (iv Interval) end() End {
-	return End{Seconds: iv.Seconds, Sent: iv.Sent, Received: iv.Received, Bytes: iv.Bytes, BPS: iv.BPS,
-		Ops: iv.Ops, OpsRate: iv.OpsRate, Errors: iv.Errors, Latency: iv.Latency, Handshake: iv.Handshake,
-		FirstByte: iv.FirstByte, OneWay: iv.OneWay, UDP: iv.UDP}
 }
 
 // mergeInterval adds parts that ran over the same period.
@@ -275,7 +258,7 @@ func mergeInterval(parts []Interval) (Interval, error) {
 		out.Bytes += p.Bytes
 		out.Ops += p.Ops
 		out.Errors += p.Errors
-		if err := mergeLatencies(hists, &p); err != nil {
+		if err := mergeLatencies(hists, &p.Totals); err != nil {
 			return Interval{}, err
 		}
 		if p.UDP != nil {
@@ -301,9 +284,9 @@ func mergeInterval(parts []Interval) (Interval, error) {
 	return out, nil
 }
 
-// mergeLatencies adds the histograms iv carries into hists.
-func mergeLatencies(hists [nHists]*hdr.Histogram, iv *Interval) error {
-	for i, l := range iv.latencies() {
+// mergeLatencies adds the histograms t carries into hists.
+func mergeLatencies(hists [nHists]*hdr.Histogram, t *Totals) error {
+	for i, l := range t.latencies() {
 		if *l == nil {
 			continue
 		}
@@ -317,10 +300,10 @@ func mergeLatencies(hists [nHists]*hdr.Histogram, iv *Interval) error {
 }
 
 // rates fills the per-second figures from the counts.
-func (iv *Interval) rates() {
-	if iv.Seconds > 0 {
-		iv.BPS = float64(iv.Bytes) * 8 / iv.Seconds
-		iv.OpsRate = float64(iv.Ops) / iv.Seconds
+func (t *Totals) rates() {
+	if t.Seconds > 0 {
+		t.BPS = float64(t.Bytes) * 8 / t.Seconds
+		t.OpsRate = float64(t.Ops) / t.Seconds
 	}
 }
 

@@ -311,7 +311,7 @@ func (r *run) report(res *Result, done <-chan struct{}, onInterval func(Interval
 			iv.rates()
 			return
 		}
-		iv := Interval{Start: from, End: now, Seconds: now - from, Omitted: from < r.cfg.Omit.Seconds()}
+		iv := Interval{Start: from, End: now, Omitted: from < r.cfg.Omit.Seconds(), Totals: Totals{Seconds: now - from}}
 		r.collect(&iv, last)
 		iv.rates()
 		res.Intervals = append(res.Intervals, iv)
@@ -334,7 +334,7 @@ func (r *run) collect(iv *Interval, last []counts) {
 	for i := range hists {
 		hists[i] = newHist()
 	}
-	mergeLatencies(hists, iv) //nolint:errcheck // folding into an interval summarised here: its histograms decode
+	mergeLatencies(hists, &iv.Totals) //nolint:errcheck // folding into an interval summarised here: its histograms decode
 	var udp *UDP
 	for i, m := range r.meters {
 		now := counts{m.sent.Load(), m.recv.Load(), m.ops.Load(), m.errs.Load()}
@@ -344,8 +344,8 @@ func (r *run) collect(iv *Interval, last []counts) {
 		iv.Errors += now.errs - last[i].errs
 		last[i] = now
 		m.mu.Lock()
-		for i, h := range m.hists {
-			hists[i].Merge(h)
+		for k, h := range m.hists {
+			hists[k].Merge(h)
 			h.Reset()
 		}
 		if m.udp != nil {
@@ -384,7 +384,7 @@ func (r *run) end(res *Result) End {
 		if err == nil {
 			m.Seconds = sum
 			m.rates()
-			e = m.end()
+			e = End{Totals: m.Totals}
 		}
 	}
 	if r.cfg.Mode == UDPMode {

@@ -262,7 +262,7 @@ func (r *run) connect(ctx context.Context, m *meter, _ stream.Conn, _ int) error
 
 // abort closes c with a reset where it is TCP.
 func abort(c stream.Conn) {
-	var nc net.Conn = nil
+	var nc net.Conn
 	switch v := c.(type) {
 	case *tls.Conn:
 		nc = v.NetConn()
