@@ -132,8 +132,7 @@ type presence struct {
 	Instance string   `json:"instance"`
 	ID       string   `json:"id,omitempty"`
 	Entry    string   `json:"entry,omitempty"`
-	Members  []member `json:"members,omitempty"`
-	More     int      `json:"more,omitempty"`
+	Members  []member `json:"members,omitempty"` // the first maxListedRemote: a join notice lists no more
 }
 
 type member struct {
@@ -472,11 +471,7 @@ func (r *Room) heartbeat() {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	for i, id := range ids {
-		if i == maxListedRemote {
-			p.More = len(ids) - maxListedRemote
-			break
-		}
+	for _, id := range ids[:min(len(ids), maxListedRemote)] {
 		p.Members = append(p.Members, member{ID: id, Entry: r.local[id]})
 	}
 	r.mu.Unlock()
