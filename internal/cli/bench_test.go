@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 func TestBenchValues(t *testing.T) {
@@ -79,5 +81,22 @@ func TestHelpSubcommand(t *testing.T) {
 	}
 	if _, stderr, code := run("help", "benhc"); code != 2 || !strings.Contains(stderr, "did you mean bench") {
 		t.Errorf("help benhc: exit %d, %q", code, stderr)
+	}
+}
+
+// TestBenchMeta: every bench option that takes a value has its name in
+// the help (benchMeta), and benchMeta names no option that is gone.
+func TestBenchMeta(t *testing.T) {
+	var b benchFlags
+	fs := b.flagSet()
+	fs.VisitAll(func(f *pflag.Flag) {
+		if _, ok := benchMeta[f.Name]; ok == (f.Value.Type() == "bool") {
+			t.Errorf("--%s (%s): benchMeta %q", f.Name, f.Value.Type(), benchMeta[f.Name])
+		}
+	})
+	for name := range benchMeta {
+		if fs.Lookup(name) == nil {
+			t.Errorf("benchMeta names --%s, which bench does not take", name)
+		}
 	}
 }
