@@ -8,6 +8,7 @@ import (
 
 	"github.com/sockit/sockit"
 	"github.com/sockit/sockit/events"
+	"github.com/sockit/sockit/tap"
 )
 
 // A server and a client on loopback, each sending one message and
@@ -136,4 +137,56 @@ func ExampleForward() {
 	// Output:
 	// HELLO THROUGH THE RELAY
 	// closed SF: 23 bytes from the client, 23 back
+}
+
+// An observer that is an events.Tap sees the bytes as well: here
+// socat's -r and -R dumps, each direction's bytes as they went, beside an
+// observer that learns where the relay listens.
+func ExampleForward_tap() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	upstream, err := sockit.Listen(ctx, "TCP-LISTEN:0,bind=127.0.0.1")
+	if err != nil {
+		panic(err)
+	}
+	defer upstream.Close()
+	go func() {
+		c, err := upstream.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		b, _ := io.ReadAll(c)
+		c.Write(bytes.ToUpper(b))
+	}()
+
+	listening := make(chan string, 1)
+	var toUpstream, back bytes.Buffer
+	opt := sockit.ForwardOptions{Events: events.Fanout{
+		events.Func(func(e events.Event) {
+			if e.Kind == events.Listening {
+				listening <- e.Local
+			}
+		}),
+		&tap.Raw{W: &toUpstream, AToB: true},
+		&tap.Raw{W: &back},
+	}}
+	done := make(chan error, 1)
+	go func() {
+		done <- sockit.Forward(ctx, "TCP-LISTEN:0,bind=127.0.0.1", "TCP:"+upstream.Addr().String(), opt)
+	}()
+	c, err := sockit.Dial(ctx, "TCP:"+<-listening)
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	c.Write([]byte("seen on the way"))
+	c.CloseWrite()
+	io.ReadAll(c)
+	if err := <-done; err != nil {
+		panic(err)
+	}
+	fmt.Printf("left to right %q, right to left %q\n", toUpstream.String(), back.String())
+	// Output:
+	// left to right "seen on the way", right to left "SEEN ON THE WAY"
 }

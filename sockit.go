@@ -75,7 +75,9 @@ type ForwardOptions struct {
 	// Events, if set, hears every state change of every session:
 	// listening, accepted, connected, first bytes, half-closes, closed
 	// with its counts (see package events; events.NewEncoder writes
-	// them as NDJSON).
+	// them as NDJSON). An events.Tap among them (package tap has the
+	// peers' logs: socat's -v, ncat's -x) sees the bytes too, which then
+	// pass through user space.
 	Events events.Observer
 	// Capture, if set, records every session as pcapng (see package
 	// capture).

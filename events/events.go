@@ -114,6 +114,54 @@ type Func func(Event)
 // Observe calls f.
 func (f Func) Observe(e Event) { f(e) }
 
+// Chunk is a piece of a session's bytes as a Tap sees it: what sockit
+// wrote one way, just after it wrote it.
+type Chunk struct {
+	UID string
+	// AToB says the bytes moved from the session's first endpoint to its
+	// second: socat's left to right, the netcats' stdin to the network.
+	AToB bool
+	// ToNet says they were written to the session's network side, the
+	// socket sockit accepted or dialled: what the netcats call sent.
+	ToNet bool
+	// Data is only valid during the call.
+	Data []byte
+}
+
+// Tap is an Observer that also sees the bytes: Data is called with every
+// chunk a session writes, from the session's goroutines, one direction's
+// chunks in order. A session some Tap watches moves its bytes through
+// user space so that the Tap can see them; an Observer that is not a Tap
+// leaves the kernel's splice and sendfile paths alone.
+type Tap interface {
+	Observer
+	Data(Chunk)
+}
+
+// TapOf is the part of o that is a Tap: o itself, the Taps among a
+// Fanout's observers, or nil when nothing in o wants the bytes.
+func TapOf(o Observer) Tap {
+	switch o := o.(type) {
+	case Fanout:
+		var taps Fanout
+		for _, m := range o {
+			if t := TapOf(m); t != nil {
+				taps = append(taps, t)
+			}
+		}
+		switch len(taps) {
+		case 0:
+			return nil
+		case 1:
+			return taps[0].(Tap)
+		}
+		return taps
+	case Tap:
+		return o
+	}
+	return nil
+}
+
 // Fanout sends every event to each observer in turn.
 type Fanout []Observer
 
@@ -121,6 +169,15 @@ type Fanout []Observer
 func (f Fanout) Observe(e Event) {
 	for _, o := range f {
 		o.Observe(e)
+	}
+}
+
+// Data passes c to each observer that is a Tap.
+func (f Fanout) Data(c Chunk) {
+	for _, o := range f {
+		if t, ok := o.(Tap); ok {
+			t.Data(c)
+		}
 	}
 }
 

@@ -175,3 +175,28 @@ func ExampleEncoder() {
 	// {"v":1,"ts":1700000000.5,"event":"closed","uid":"C1","proto":"tcp","id.orig_h":"128.232.110.120","id.orig_p":34855,"id.resp_h":"66.35.250.204","id.resp_p":80,"community_id":"1:LQU9qZlK+B5F3KDmev6m5PMibrg=","duration":1.5,"orig_bytes":5,"resp_bytes":7,"conn_state":"SF"}
 	// <nil>
 }
+
+// TestTapOf: the Taps of an observer tree, and nil when none wants bytes.
+func TestTapOf(t *testing.T) {
+	var rec Recorder
+	tp := &countTap{}
+	if TapOf(nil) != nil || TapOf(&rec) != nil || TapOf(Fanout{&rec, Func(func(Event) {})}) != nil {
+		t.Error("TapOf found a Tap where there is none")
+	}
+	if TapOf(tp) != Tap(tp) || TapOf(Fanout{&rec, tp}) != Tap(tp) {
+		t.Error("TapOf missed the one Tap")
+	}
+	both := TapOf(Fanout{tp, &rec, Fanout{tp}})
+	if both == nil {
+		t.Fatal("TapOf missed two Taps")
+	}
+	both.Data(Chunk{Data: []byte("abc")})
+	if tp.n != 6 {
+		t.Errorf("the taps saw %d bytes, want 6 (3 each)", tp.n)
+	}
+}
+
+type countTap struct{ n int }
+
+func (c *countTap) Observe(Event) {}
+func (c *countTap) Data(ch Chunk) { c.n += len(ch.Data) }

@@ -29,10 +29,5 @@ func Dial(ctx context.Context, sp address.Spec, proto, shown string, w *Watch) (
 // as a netcat session does, and tells f of it: the capture's two sides
 // are stdio and the network (described by network).
 func Join(ctx context.Context, conn, stdio stream.Conn, opt relay.Options, f *Session, network string) (relay.Stats, error) {
-	f.Capturing(stdio, conn, Side{Name: "stdio", Description: "stdin and stdout"}, Side{Name: "network", Description: network}, true)
-	opt.Tap = f.Tap(opt.Tap)
-	opt.Progress = f.Progress(true)
-	st, err := relay.Join(ctx, stdio, conn, opt)
-	f.Closed(st, true, err)
-	return st, err
+	return f.Join(ctx, stdio, conn, opt, Side{Name: "stdio", Description: "stdin and stdout"}, Side{Name: "network", Description: network}, true)
 }

@@ -287,7 +287,7 @@ func (rl *Relay) handle(ctx context.Context, c stream.Conn, l, o address.Spec, l
 		c = &stream.Dual{R: c, W: w}
 	}
 	if isCommand(o) && o.Writer == nil && l.Writer == nil &&
-		rl.Options.Tap == nil && rl.Options.Idle == 0 && !crlf(o) && !rl.Pipes {
+		rl.Options.Tap == nil && !rl.Watch.Taps() && rl.Options.Idle == 0 && !crlf(o) && !rl.Pipes {
 		joined, err := Exec(ctx, rl.command(o), c, rl.Options, f)
 		if err != nil {
 			return err
@@ -359,11 +359,7 @@ func (rl *Relay) join(ctx context.Context, a, b stream.Conn, f *Session, socketI
 	}
 	rl.log('N', TransferStarting)
 	opt := rl.Options
-	f.Capturing(a, b, Side{Name: "first", Description: rl.A.String()}, Side{Name: "second", Description: rl.B.String()}, socketIsB)
-	opt.Tap = f.Tap(opt.Tap)
-	opt.Progress = f.Progress(socketIsB)
-	st, err := relay.Join(ctx, a, b, opt)
-	f.Closed(st, socketIsB, err)
+	st, err := f.Join(ctx, a, b, opt, Side{Name: "first", Description: rl.A.String()}, Side{Name: "second", Description: rl.B.String()}, socketIsB)
 	rl.log('N', fmt.Sprintf("transferred %d bytes left to right, %d right to left in %.3f s", st.AToB, st.BToA, st.Elapsed.Seconds()))
 	if errors.Is(err, relay.ErrIdle) {
 		rl.log('N', "inactivity timeout (-T) expired")

@@ -41,8 +41,11 @@ func TestNothingWatches(t *testing.T) {
 	f.Connected(c)
 	f.Leg(c)
 	f.Capturing(c, c, serve.Side{}, serve.Side{}, true)
-	if f.Tap(nil) != nil || f.Progress(true) != nil {
+	if f.Progress(true) != nil {
 		t.Error("a nil Session asks the relay to call it")
+	}
+	if w.Taps() {
+		t.Error("a nil Watch has taps")
 	}
 	if got, done := f.Counted(c); got != stream.Conn(c) {
 		t.Error("a nil Session wrapped the conn")
@@ -138,4 +141,100 @@ func count(rec *events.Recorder, k events.Kind) int {
 		}
 	}
 	return n
+}
+
+// tapRecorder is a Tap that keeps the chunks and counts the events.
+type tapRecorder struct {
+	mu     sync.Mutex
+	chunks []events.Chunk
+	events int
+}
+
+func (r *tapRecorder) Observe(events.Event) { r.mu.Lock(); r.events++; r.mu.Unlock() }
+func (r *tapRecorder) Data(c events.Chunk) {
+	r.mu.Lock()
+	c.Data = append([]byte(nil), c.Data...)
+	r.chunks = append(r.chunks, c)
+	r.mu.Unlock()
+}
+
+// tcpPair is both ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (near, far *net.TCPConn) {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	d, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	near, far = n.(*net.TCPConn), d.(*net.TCPConn)
+	t.Cleanup(func() { near.Close(); far.Close() })
+	return near, far
+}
+
+// TestTapSeesEveryByte: a Tap among a Watch's observers sees each
+// direction's bytes, in order, told which way they went and under the
+// session's uid; an observer that is not a Tap leaves Taps false.
+func TestTapSeesEveryByte(t *testing.T) {
+	if (&serve.Watch{Events: &events.Recorder{}}).Taps() {
+		t.Fatal("a Recorder counts as a tap")
+	}
+	tr := &tapRecorder{}
+	rec := &events.Recorder{}
+	w := &serve.Watch{Events: events.Fanout{rec, tr}}
+	if !w.Taps() {
+		t.Fatal("Taps is false with a Tap in the Fanout")
+	}
+	a, client := tcpPair(t)
+	b, upstream := tcpPair(t)
+	f := w.Session(a, true, "")
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.Join(context.Background(), a, b, relay.Options{}, serve.Side{Name: "first"}, serve.Side{Name: "second"}, false)
+		done <- err
+	}()
+	const up, down = "hello, upstream", "and hello back"
+	client.Write([]byte(up))
+	client.CloseWrite()
+	got, _ := io.ReadAll(upstream)
+	upstream.Write([]byte(down))
+	upstream.CloseWrite()
+	back, _ := io.ReadAll(client)
+	if err := <-done; err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	if string(got) != up || string(back) != down {
+		t.Fatalf("upstream got %q, client %q", got, back)
+	}
+	var ab, ba strings.Builder
+	uid := ""
+	for _, c := range tr.chunks {
+		uid = c.UID
+		if c.AToB {
+			ab.Write(c.Data)
+		} else {
+			ba.Write(c.Data)
+		}
+		// the session's socket is a, the accepted client: b's bytes went to it
+		if c.ToNet == c.AToB {
+			t.Errorf("chunk %q: AToB %v, ToNet %v", c.Data, c.AToB, c.ToNet)
+		}
+	}
+	if ab.String() != up || ba.String() != down {
+		t.Errorf("the tap saw %q a→b and %q b→a", ab.String(), ba.String())
+	}
+	evs := rec.Events()
+	if len(evs) == 0 || uid != evs[len(evs)-1].UID || evs[len(evs)-1].Kind != events.Closed {
+		t.Errorf("chunks under uid %q; events %v", uid, evs)
+	}
+	if tr.events != len(evs) {
+		t.Errorf("the tap observed %d events, the recorder %d", tr.events, len(evs))
+	}
 }

@@ -56,6 +56,10 @@ func (w *Watch) Emit(e events.Event) {
 	w.Events.Observe(e)
 }
 
+// Taps says whether an observer of w sees the bytes themselves (an
+// events.Tap): its sessions then move them through user space.
+func (w *Watch) Taps() bool { return w != nil && events.TapOf(w.Events) != nil }
+
 // Listening tells of a listener bound at a.
 func (w *Watch) Listening(a net.Addr) {
 	if w == nil || w.Events == nil {
@@ -112,6 +116,7 @@ type Session struct {
 	base    events.Event
 	start   time.Time
 	inbound bool          // the remote end originated the session
+	tap     events.Tap    // the Watch's observers that see the bytes
 	legs    [2]*leg       // --capture's two sides, a and b of the join
 	tlsWait chan struct{} // closed once a server's handshake has been told
 
@@ -126,7 +131,7 @@ func (w *Watch) Session(c stream.Conn, accepted bool, uid string) *Session {
 	if w == nil || (w.Events == nil && w.Capture == nil) {
 		return nil
 	}
-	f := &Session{w: w, start: time.Now(), inbound: accepted}
+	f := &Session{w: w, start: time.Now(), inbound: accepted, tap: events.TapOf(w.Events)}
 	f.base = flowOf(c, accepted)
 	f.base.UID = uid
 	if uid == "" {
@@ -471,8 +476,8 @@ type leg struct {
 // short name and the endpoint ("TCP-LISTEN:8080", "stdio", "exec cat").
 type Side struct{ Name, Description string }
 
-// capturing records the session joining a and b from now on: f.tap sees
-// the bytes, and progress the FINs. socketIsB says which of the two is
+// capturing records the session joining a and b from now on: bytesHook
+// sees the bytes, and progress the FINs. socketIsB says which of the two is
 // the flow's socket, whose originator the flow knows.
 func (f *Session) Capturing(a, b stream.Conn, aSide, bSide Side, socketIsB bool) {
 	if f == nil || f.w.Capture == nil {
@@ -522,20 +527,40 @@ func (f *Session) newLeg(c stream.Conn, sd Side, isSocket bool, n, which int) *l
 	return l
 }
 
-// tap is the capture's view of the bytes: a chunk a→b (toB) was sent by
-// a's far end and then by sockit to b's, and the other way round.
-func (f *Session) Tap(next func(bool, []byte)) func(bool, []byte) {
-	if f == nil || f.legs[0] == nil {
+// Join relays a and b (relay.Join) as the session: the capture records
+// both sides (aSide, bSide), the Watch's Taps see the bytes, events tell
+// the first bytes, the half-closes and the close. socketIsB says which
+// of the two is the session's socket. A nil Session only relays.
+func (f *Session) Join(ctx context.Context, a, b stream.Conn, opt relay.Options, aSide, bSide Side, socketIsB bool) (relay.Stats, error) {
+	f.Capturing(a, b, aSide, bSide, socketIsB)
+	opt.Tap = f.bytesHook(opt.Tap, socketIsB)
+	opt.Progress = f.Progress(socketIsB)
+	st, err := relay.Join(ctx, a, b, opt)
+	f.Closed(st, socketIsB, err)
+	return st, err
+}
+
+// bytesHook is what sees the session's bytes: the capture's legs (a
+// chunk a→b was sent by a's far end and then by sockit to b's, and the
+// other way round) and the Taps, then next; next alone when nothing
+// else wants them, so the relay keeps its kernel paths.
+func (f *Session) bytesHook(next func(bool, []byte), socketIsB bool) func(bool, []byte) {
+	if f == nil || (f.legs[0] == nil && f.tap == nil) {
 		return next
 	}
 	return func(toB bool, p []byte) {
-		now := time.Now()
-		from, to := f.legs[0], f.legs[1]
-		if !toB {
-			from, to = to, from
+		if f.legs[0] != nil {
+			now := time.Now()
+			from, to := f.legs[0], f.legs[1]
+			if !toB {
+				from, to = to, from
+			}
+			from.flow.Data(from.farIsOrigin, p, now)
+			to.flow.Data(!to.farIsOrigin, p, now)
 		}
-		from.flow.Data(from.farIsOrigin, p, now)
-		to.flow.Data(!to.farIsOrigin, p, now)
+		if f.tap != nil {
+			f.tap.Data(events.Chunk{UID: f.base.UID, AToB: toB, ToNet: toB == socketIsB, Data: p})
+		}
 		if next != nil {
 			next(toB, p)
 		}
@@ -756,12 +781,7 @@ func Exec(ctx context.Context, cmd endpoint.Command, conn stream.Conn, opt relay
 	if pipes == nil {
 		conn.Close() // the child holds its own copy of the descriptor
 	} else {
-		f.Capturing(conn, pipes, Side{Name: "network"}, Side{Name: "exec", Description: strings.Join(cmd.Argv, " ")}, false)
-		opt.Tap = f.Tap(opt.Tap)
-		opt.Progress = f.Progress(false)
-		var st relay.Stats
-		st, joined = relay.Join(ctx, conn, pipes, opt)
-		f.Closed(st, false, joined)
+		_, joined = f.Join(ctx, conn, pipes, opt, Side{Name: "network"}, Side{Name: "exec", Description: strings.Join(cmd.Argv, " ")}, false)
 	}
 	child.Wait() //nolint:errcheck // the child's status is its own business
 	exited()

@@ -1,5 +1,8 @@
-// Package tap holds observers of a session's bytes: ncat's -o raw log and
-// -x hex dump today; pcap and metrics later.
+// Package tap holds the peers' views of a session's bytes as event
+// observers (events.Tap): ncat's -o raw log and -x hex dump, netcat
+// 1.10's -o dump, socat's -v and -x log and its -r and -R raw dumps. Each
+// ignores the events themselves and sees the chunks; each is safe for
+// both directions, and many sessions, at once.
 package tap
 
 import (
@@ -7,6 +10,8 @@ import (
 	"io"
 	"strings"
 	"sync"
+
+	"github.com/sockit/sockit/events"
 )
 
 // Log writes every chunk it sees to W, raw or as ncat's hex dump. It is
@@ -17,8 +22,12 @@ type Log struct {
 	mu  sync.Mutex
 }
 
-// Chunk records p, which moved in one direction.
-func (l *Log) Chunk(_ bool, p []byte) {
+// Observe ignores the session's events.
+func (l *Log) Observe(events.Event) {}
+
+// Data records a chunk, whichever way it moved.
+func (l *Log) Data(c events.Chunk) {
+	p := c.Data
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.Hex {

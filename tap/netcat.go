@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"sync"
+
+	"github.com/sockit/sockit/events"
 )
 
 // NetcatDump writes netcat 1.10's -o hex dump: a line per 16 bytes,
@@ -12,20 +14,22 @@ import (
 // an 8-digit offset counted per direction, the bytes, and after "#" the
 // printable ones (others as '.'). It is safe for both directions at once.
 type NetcatDump struct {
-	W io.Writer
-	// ToNetIsB says the network is b: a→b chunks are sent (">").
-	ToNetIsB bool
+	W        io.Writer
 	mu       sync.Mutex
 	sent     int64
 	received int64
 }
 
-// Chunk records p, which moved a→b when toB.
-func (d *NetcatDump) Chunk(toB bool, p []byte) {
+// Observe ignores the session's events.
+func (d *NetcatDump) Observe(events.Event) {}
+
+// Data records a chunk: sent (">") when it went to the network.
+func (d *NetcatDump) Data(c events.Chunk) {
+	p := c.Data
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	dir, off := byte('<'), &d.received
-	if toB == d.ToNetIsB {
+	if c.ToNet {
 		dir, off = '>', &d.sent
 	}
 	var b strings.Builder

@@ -6,27 +6,50 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sockit/sockit/events"
 )
 
 // SocatLog writes every chunk as socat's -v (Text) and -x (Hex) do: a
 // header line "> 2026/11/24 21:07:01.000797285  length=13 from=0 to=12"
-// ('>' left to right, '<' right to left; offsets count per direction),
-// then the bytes as text with unprintable ones as '.', and/or as hex.
+// (socat's own clock format: the microseconds in nine digits)
+// ('>' left to right, '<' right to left), then the bytes as text with
+// unprintable ones as '.', and/or as hex. The offsets count per session
+// and direction, as in socat's forked children.
 type SocatLog struct {
 	W         io.Writer
 	Text, Hex bool
 	// Now returns the time for headers; nil means time.Now.
 	Now func() time.Time
 	mu  sync.Mutex
-	off [2]int64
+	off map[string]*[2]int64 // by session uid
 }
 
-// Chunk records p, which moved left to right when toB is true.
-func (l *SocatLog) Chunk(toB bool, p []byte) {
+// Observe forgets a session's offsets once it has closed.
+func (l *SocatLog) Observe(e events.Event) {
+	if e.Kind != events.Closed {
+		return
+	}
+	l.mu.Lock()
+	delete(l.off, e.UID)
+	l.mu.Unlock()
+}
+
+// Data records a chunk.
+func (l *SocatLog) Data(c events.Chunk) {
+	p := c.Data
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.off == nil {
+		l.off = map[string]*[2]int64{}
+	}
+	off := l.off[c.UID]
+	if off == nil {
+		off = new([2]int64)
+		l.off[c.UID] = off
+	}
 	dir, i := byte('<'), 1
-	if toB {
+	if c.AToB {
 		dir, i = '>', 0
 	}
 	now := time.Now
@@ -34,19 +57,21 @@ func (l *SocatLog) Chunk(toB bool, p []byte) {
 		now = l.Now
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%c %s  length=%d from=%d to=%d\n", dir, now().Format("2006/01/02 15:04:05.000000000"),
-		len(p), l.off[i], l.off[i]+int64(len(p))-1)
-	l.off[i] += int64(len(p))
+	t := now()
+	// socat 1.7.4 prints the microseconds in nine digits: .000801503
+	fmt.Fprintf(&b, "%c %s.%09d  length=%d from=%d to=%d\n", dir, t.Format("2006/01/02 15:04:05"), t.Nanosecond()/1000,
+		len(p), off[i], off[i]+int64(len(p))-1)
+	off[i] += int64(len(p))
 	if l.Hex {
-		for _, c := range p {
-			fmt.Fprintf(&b, " %02x", c)
+		for _, x := range p {
+			fmt.Fprintf(&b, " %02x", x)
 		}
 		b.WriteByte('\n')
 	}
 	if l.Text || !l.Hex {
-		for _, c := range p {
-			if c == '\n' || (c >= 0x20 && c < 0x7f) {
-				b.WriteByte(c)
+		for _, x := range p {
+			if x == '\n' || (x >= 0x20 && x < 0x7f) {
+				b.WriteByte(x)
 			} else {
 				b.WriteByte('.')
 			}
@@ -56,4 +81,25 @@ func (l *SocatLog) Chunk(toB bool, p []byte) {
 		}
 	}
 	io.WriteString(l.W, b.String()) //nolint:errcheck // a log must not end the session
+}
+
+// Raw writes the bytes of one direction to W as they are: socat's -r
+// (left to right, AToB) and -R (right to left).
+type Raw struct {
+	W    io.Writer
+	AToB bool
+	mu   sync.Mutex
+}
+
+// Observe ignores the session's events.
+func (r *Raw) Observe(events.Event) {}
+
+// Data writes a chunk of r's direction.
+func (r *Raw) Data(c events.Chunk) {
+	if c.AToB != r.AToB {
+		return
+	}
+	r.mu.Lock()
+	r.W.Write(c.Data) //nolint:errcheck // a dump that cannot be written does not stop the session
+	r.mu.Unlock()
 }

@@ -405,3 +405,46 @@ func TestSocatResetIsWarning(t *testing.T) {
 		}
 	}
 }
+
+// TestSocatVerboseForkMatch: -v under fork logs each session's bytes
+// with offsets from 0, as each of socat's children counts its own, and
+// the header's clock is socat's (the microseconds in nine digits).
+func TestSocatVerboseForkMatch(t *testing.T) {
+	header := regexp.MustCompile(`(?m)^([<>]) \d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.000\d{6}  (length=\d+ from=\d+ to=\d+)$`)
+	out := map[string]string{}
+	for name, cmd := range socatTools(t) {
+		port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+		p := testenv.Start(t, nil, append(cmd, "-v", "TCP-LISTEN:"+port+",bind=127.0.0.1,reuseaddr,fork", "PIPE")...)
+		waitTCP(t, "127.0.0.1:"+port)
+		for i := range 3 {
+			c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg := fmt.Sprintf("client %d\n", i)
+			c.Write([]byte(msg))
+			c.(*net.TCPConn).CloseWrite()
+			got, _ := io.ReadAll(c)
+			c.Close()
+			if string(got) != msg {
+				t.Errorf("%s: client %d got %q", name, i, got)
+			}
+			// the session's log is written once its bytes are: wait for both lines
+			for j := 0; j < 500 && strings.Count(p.Stderr.String(), "< ") <= i; j++ {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		p.Cmd.Process.Signal(syscall.SIGTERM)
+		p.Wait(t)
+		out[name] = header.ReplaceAllString(p.Stderr.String(), "$1 TIME  $2")
+	}
+	want := ""
+	for i := range 3 {
+		want += fmt.Sprintf("> TIME  length=9 from=0 to=8\nclient %d\n< TIME  length=9 from=0 to=8\nclient %d\n", i, i)
+	}
+	for name, got := range out {
+		if got != want {
+			t.Errorf("%s -v:\n%s\nwant\n%s", name, got, want)
+		}
+	}
+}

@@ -220,12 +220,12 @@ type session struct {
 	o    *ncatOptions
 	p    plan
 	logs []io.Closer
-	tap  func(bool, []byte)
 	eof  eofPolicy // when a stdio session ends
 }
 
+// openLogs starts -o, -x and netcat 1.10's -o: taps, observers of every
+// session's bytes.
 func (s *session) openLogs() error {
-	var taps []func(bool, []byte)
 	for _, l := range []struct {
 		path string
 		hex  bool
@@ -242,8 +242,7 @@ func (s *session) openLogs() error {
 			return fmt.Errorf("open output file: %w", err)
 		}
 		s.logs = append(s.logs, f)
-		lg := &tap.Log{W: f, Hex: l.hex}
-		taps = append(taps, lg.Chunk)
+		s.r.observe(&tap.Log{W: f, Hex: l.hex})
 	}
 	if s.o.netcatDump != "" {
 		f, err := os.OpenFile(s.o.netcatDump, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
@@ -251,14 +250,7 @@ func (s *session) openLogs() error {
 			return fmt.Errorf("%s: %w", s.o.netcatDump, err)
 		}
 		s.logs = append(s.logs, f)
-		taps = append(taps, (&tap.NetcatDump{W: f, ToNetIsB: true}).Chunk)
-	}
-	if len(taps) > 0 {
-		s.tap = func(toB bool, p []byte) {
-			for _, t := range taps {
-				t(toB, p)
-			}
-		}
+		s.r.observe(&tap.NetcatDump{W: f})
 	}
 	return nil
 }
@@ -271,7 +263,7 @@ func (s *session) closeLogs() {
 
 // relayOptions maps the flags to relay.Options; a is stdio, b the socket.
 func (s *session) relayOptions() relay.Options {
-	opt := relay.Options{NoShutdown: s.o.noShutdown, Idle: s.o.idle, CRLF: s.o.crlf, Delay: s.o.delay, Tap: s.tap, EOF: s.eof.rules}
+	opt := relay.Options{NoShutdown: s.o.noShutdown, Idle: s.o.idle, CRLF: s.o.crlf, Delay: s.o.delay, EOF: s.eof.rules}
 	switch {
 	case s.o.sendOnly:
 		opt.Direction, opt.Discard = relay.AToB, true

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -203,7 +202,6 @@ type relaySession struct {
 	datagram bool // an address is UDP or Unix datagram: EOF may never come
 	specs    [2]address.Spec
 	log      *relayLog
-	tap      func(toB bool, p []byte)
 }
 
 // errReported is an error the relay has already logged in its own shape.
@@ -386,18 +384,16 @@ func (s *relaySession) run(ctx context.Context) error {
 	return err
 }
 
-// taps sets up -v, -x, -r and -R, which see every chunk; the returned
-// closer closes the raw dump files.
+// taps sets up -v, -x, -r and -R: observers of every session's bytes.
+// The returned closer closes the raw dump files.
 func (s *relaySession) taps() (io.Closer, error) {
-	var fs []func(toB bool, p []byte)
-	var files closers
 	if s.o.text || s.o.hex {
-		l := &tap.SocatLog{W: s.log.w, Text: s.o.text, Hex: s.o.hex}
-		fs = append(fs, l.Chunk)
+		s.r.observe(&tap.SocatLog{W: s.log.w, Text: s.o.text, Hex: s.o.hex})
 	}
+	var files closers
 	for _, d := range []struct {
 		path string
-		toB  bool
+		aToB bool
 	}{{s.o.rawToB, true}, {s.o.rawToA, false}} {
 		if d.path == "" {
 			continue
@@ -408,21 +404,7 @@ func (s *relaySession) taps() (io.Closer, error) {
 			return nil, fmt.Errorf("raw dump: %w", err)
 		}
 		files = append(files, f)
-		var mu sync.Mutex
-		fs = append(fs, func(toB bool, p []byte) {
-			if toB == d.toB {
-				mu.Lock()
-				f.Write(p) //nolint:errcheck // a dump that cannot be written does not stop the session
-				mu.Unlock()
-			}
-		})
-	}
-	if len(fs) > 0 {
-		s.tap = func(toB bool, p []byte) {
-			for _, f := range fs {
-				f(toB, p)
-			}
-		}
+		s.r.observe(&tap.Raw{W: f, AToB: d.aToB})
 	}
 	return files, nil
 }
@@ -557,7 +539,7 @@ func (s *relaySession) command(sp address.Spec) endpoint.Command {
 
 func (s *relaySession) options() relay.Options {
 	// sockit relay is a process of its own: the loop engine may hold a P.
-	opt := relay.Options{Idle: s.o.idle, Tap: s.tap, Linger: s.o.linger, Loop: true}
+	opt := relay.Options{Idle: s.o.idle, Linger: s.o.linger, Loop: true}
 	// socat ends 0.5 s after the first EOF. sockit relay waits for both
 	// directions, except over datagrams, where a peer may never send EOF.
 	if (s.socat || s.datagram) && !s.o.lingerSet {
