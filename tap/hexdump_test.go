@@ -38,7 +38,8 @@ func TestSocatLog(t *testing.T) {
 	l.Data(chunk("C1", false, "hi"))
 	l.Data(chunk("C1", true, "again\n"))
 	want := "> 2026/11/24 21:07:01.000797285  length=13 from=0 to=12\nhello\nworld.\n" +
-		"< 2026/11/24 21:07:01.000797285  length=2 from=0 to=1\nhi\n" +
+		"< 2026/11/24 21:07:01.000797285  length=2 from=0 to=1\nhi" + // socat adds no newline
+
 		"> 2026/11/24 21:07:01.000797285  length=6 from=13 to=18\nagain\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
@@ -48,6 +49,22 @@ func TestSocatLog(t *testing.T) {
 	l.Data(chunk("C1", true, "hi\n"))
 	if want := "> 2026/11/24 21:07:01.000797285  length=3 from=0 to=2\n 68 69 0a\n"; b.String() != want {
 		t.Errorf("hex: got %q want %q", b.String(), want)
+	}
+	b.Reset()
+	l = &SocatLog{W: &b, Hex: true, Text: true, Now: func() time.Time { return at }}
+	l.Data(chunk("C1", true, "0123456789abcdefXY\n\tz\r\\"))
+	want = "> 2026/11/24 21:07:01.000797285  length=23 from=0 to=22\n" +
+		" 30 31 32 33 34 35 36 37 38 39 61 62 63 64 65 66  0123456789abcdef\n" +
+		" 58 59 0a                                         XY.\n" +
+		" 09 7a 0d 5c                                      .z.\\\n--\n"
+	if b.String() != want {
+		t.Errorf("-v -x: got\n%s\nwant\n%s", b.String(), want)
+	}
+	b.Reset()
+	l = &SocatLog{W: &b, Text: true, Now: func() time.Time { return at }}
+	l.Data(chunk("C1", true, "\a\b\t\v\f\r\\\x00\x7f\xff"))
+	if want := "> 2026/11/24 21:07:01.000797285  length=10 from=0 to=9\n\\a\\b\t\\v\\f\\r\\\\..."; b.String() != want {
+		t.Errorf("-v escapes: got %q want %q", b.String(), want)
 	}
 }
 

@@ -62,23 +62,16 @@ func (l *SocatLog) Data(c events.Chunk) {
 	fmt.Fprintf(&b, "%c %s.%09d  length=%d from=%d to=%d\n", dir, t.Format("2006/01/02 15:04:05"), t.Nanosecond()/1000,
 		len(p), off[i], off[i]+int64(len(p))-1)
 	off[i] += int64(len(p))
-	if l.Hex {
+	switch {
+	case l.Hex && l.Text:
+		socatRows(&b, p)
+	case l.Hex:
 		for _, x := range p {
 			fmt.Fprintf(&b, " %02x", x)
 		}
 		b.WriteByte('\n')
-	}
-	if l.Text || !l.Hex {
-		for _, x := range p {
-			if x == '\n' || (x >= 0x20 && x < 0x7f) {
-				b.WriteByte(x)
-			} else {
-				b.WriteByte('.')
-			}
-		}
-		if len(p) > 0 && p[len(p)-1] != '\n' {
-			b.WriteByte('\n')
-		}
+	default:
+		socatText(&b, p)
 	}
 	io.WriteString(l.W, b.String()) //nolint:errcheck // a log must not end the session
 }
@@ -102,4 +95,61 @@ func (r *Raw) Data(c events.Chunk) {
 	r.mu.Lock()
 	r.W.Write(c.Data) //nolint:errcheck // a dump that cannot be written does not stop the session
 	r.mu.Unlock()
+}
+
+// socatText is socat -v's text: C escapes for BEL, BS, VT, FF, CR and
+// the backslash, tab and newline as they are, other unprintable bytes as
+// '.', and no newline added at the end.
+func socatText(b *strings.Builder, p []byte) {
+	for _, x := range p {
+		switch x {
+		case '\a':
+			b.WriteString(`\a`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\v':
+			b.WriteString(`\v`)
+		case '\f':
+			b.WriteString(`\f`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\t', '\n':
+			b.WriteByte(x)
+		default:
+			b.WriteByte(printable(x))
+		}
+	}
+}
+
+// socatRows is socat -v -x's dump: rows of at most 16 bytes, a row ending
+// after each newline, the bytes in hex padded to 16 columns, then as
+// text with unprintable bytes as '.'; "--" ends the chunk.
+func socatRows(b *strings.Builder, p []byte) {
+	for len(p) > 0 {
+		n := min(16, len(p))
+		if i := strings.IndexByte(string(p[:n]), '\n'); i >= 0 {
+			n = i + 1
+		}
+		for _, x := range p[:n] {
+			fmt.Fprintf(b, " %02x", x)
+		}
+		b.WriteString(strings.Repeat("   ", 16-n))
+		b.WriteString("  ")
+		for _, x := range p[:n] {
+			b.WriteByte(printable(x))
+		}
+		b.WriteByte('\n')
+		p = p[n:]
+	}
+	b.WriteString("--\n")
+}
+
+// printable is x if it is printable ASCII, else '.'.
+func printable(x byte) byte {
+	if x >= 0x20 && x < 0x7f {
+		return x
+	}
+	return '.'
 }

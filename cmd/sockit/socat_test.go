@@ -448,3 +448,29 @@ func TestSocatVerboseForkMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestSocatVerboseDumpsMatch: -v, -x and -v -x write every byte value as
+// socat 1.7.4 does (C escapes, dots, rows of 16 broken at newlines).
+func TestSocatVerboseDumpsMatch(t *testing.T) {
+	all := make([]byte, 0, 300)
+	for i := range 256 {
+		all = append(all, byte(i))
+	}
+	all = append(all, "a\\b\r\nno newline at the end"...)
+	file := filepath.Join(t.TempDir(), "bytes")
+	if err := os.WriteFile(file, all, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	clock := regexp.MustCompile(`\d\d:\d\d:\d\d\.\d{9}`)
+	for _, flags := range [][]string{{"-v"}, {"-x"}, {"-v", "-x"}} {
+		out := map[string]string{}
+		for name, cmd := range socatTools(t) {
+			p := testenv.Start(t, nil, append(append(cmd, flags...), "-u", "OPEN:"+file, "OPEN:/dev/null")...)
+			code := p.Wait(t)
+			out[name] = fmt.Sprintf("exit %d\n%s", code, clock.ReplaceAllString(p.Stderr.String(), "TIME"))
+		}
+		if out["socat"] != out["socat link"] {
+			t.Errorf("%v:\nsocat:\n%s\nsocat link:\n%s", flags, out["socat"], out["socat link"])
+		}
+	}
+}
