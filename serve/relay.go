@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 	"syscall"
@@ -26,14 +28,21 @@ type Relay struct {
 	// Options shape each session's copy; Direction AToB or BToA also
 	// opens each address for its one direction (socat's -u and -U).
 	Options relay.Options
-	// Open opens a non-listening address for a session; forked says
-	// each session needs its own copies of the process's stdio. Nil
-	// opens dual addresses half by half and everything else with
-	// endpoint.Dial.
+	// Stdin, Stdout and Stderr are the process's own streams, for the
+	// STDIO, STDIN, STDOUT and STDERR addresses (and FD:0, FD:1, FD:2
+	// without options); nil means os.Stdin, os.Stdout, os.Stderr. A
+	// forked session gets duplicates of its own, as each of socat's
+	// children has its own descriptors. Stderr is also the commands'.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// SocketPair joins an EXEC or SYSTEM command over a socket pair, as
+	// socat does, unless its address says pipes; false joins it through
+	// pipes, as ncat's -e.
+	SocketPair bool
+	// Open, if set, opens each non-listening address for a session in
+	// place of OpenAddress (which it may call, to word its errors, say);
+	// forked says each session needs its own copies of the stdio.
 	Open func(ctx context.Context, sp address.Spec, forked bool) (stream.Conn, error)
-	// Command is how an EXEC or SYSTEM address runs for a session's
-	// connection; nil is endpoint.CommandFor.
-	Command func(sp address.Spec) endpoint.Command
 	// Log, if set, hears the notices socat's -d -d prints: level 'N',
 	// 'W' or 'E', and the line.
 	Log func(level byte, msg string)
@@ -87,7 +96,7 @@ func (rl *Relay) Run(ctx context.Context) error {
 	}
 	if isCommand(b) && endpoint.On(b, "nofork") && b.Writer == nil {
 		// The child takes the first address's descriptors as they are.
-		joined, err := Exec(ctx, rl.command(b), ca, rl.Options, rl.Watch.Session(ca, false, ""))
+		joined, err := Exec(ctx, rl.Command(b), ca, rl.Options, rl.Watch.Session(ca, false, ""))
 		if err != nil {
 			return err
 		}
@@ -119,23 +128,42 @@ func (rl *Relay) open(ctx context.Context, sp address.Spec, forked bool) (stream
 	if rl.Open != nil {
 		return rl.Open(ctx, sp, forked)
 	}
+	return rl.OpenAddress(ctx, sp, forked)
+}
+
+// OpenAddress opens a non-listening address for a session: a dual one
+// (A!!B) half by half, the stdio addresses on the Relay's streams (with
+// their terminal options), a command as Command says, and everything
+// else with endpoint.Dial, telling a failed dial to the Watch.
+func (rl *Relay) OpenAddress(ctx context.Context, sp address.Spec, forked bool) (stream.Conn, error) {
 	if sp.Writer != nil {
 		w := *sp.Writer
 		sp.Writer = nil
-		r, err := rl.open(ctx, endpoint.ForReading(sp), forked)
+		r, err := rl.OpenAddress(ctx, endpoint.ForReading(sp), forked)
 		if err != nil {
 			return nil, err
 		}
-		wc, err := rl.open(ctx, endpoint.ForWriting(w), forked)
+		wc, err := rl.OpenAddress(ctx, endpoint.ForWriting(w), forked)
 		if err != nil {
 			r.Close()
 			return nil, err
 		}
 		return &stream.Dual{R: r, W: wc}, nil
 	}
-	c, err := endpoint.Dial(ctx, sp)
+	var c stream.Conn
+	var err error
+	switch kind := StdKind(sp); kind {
+	case address.Stdio, address.Stdin, address.Stdout, address.Stderr:
+		c, err = endpoint.OpenWith(ctx, sp, func(context.Context) (stream.Conn, error) { return rl.stdio(sp, kind, forked) })
+	case address.Exec, address.System:
+		c, err = endpoint.OpenWith(ctx, sp, rl.Command(sp).Open)
+	default:
+		c, err = endpoint.Dial(ctx, sp)
+		if err != nil {
+			rl.Watch.DialFailed("", "", sp.String(), err)
+		}
+	}
 	if err != nil {
-		rl.Watch.DialFailed("", "", sp.String(), err)
 		return nil, err
 	}
 	if err := endpoint.DropPrivileges(sp, endpoint.PhaseOpened); err != nil {
@@ -145,11 +173,74 @@ func (rl *Relay) open(ctx context.Context, sp address.Spec, forked bool) (stream
 	return c, nil
 }
 
-func (rl *Relay) command(sp address.Spec) endpoint.Command {
-	if rl.Command != nil {
-		return rl.Command(sp)
+// stdio is a stdio address's conn. Terminal options act on the
+// descriptor socat would use: 0, or 1 and 2 for STDOUT and STDERR.
+func (rl *Relay) stdio(sp address.Spec, kind address.Kind, forked bool) (stream.Conn, error) {
+	stdin, stdout, stderr := rl.streams()
+	if forked {
+		stdin, stdout, stderr = endpoint.Dup(stdin), endpoint.Dup(stdout), endpoint.Dup(stderr)
 	}
-	return endpoint.CommandFor(sp)
+	var tty any = stdin
+	switch kind {
+	case address.Stdout:
+		tty = stdout
+	case address.Stderr:
+		tty = stderr
+	}
+	if f, ok := tty.(*os.File); ok {
+		if err := endpoint.SetTermios(f, sp); err != nil {
+			return nil, err
+		}
+	}
+	if kind == address.Stderr {
+		return endpoint.StdioFor(address.Stdout, nil, stderr), nil
+	}
+	return endpoint.StdioFor(kind, stdin, stdout), nil
+}
+
+// streams are the Relay's stdio, the process's where it names none.
+func (rl *Relay) streams() (io.Reader, io.Writer, io.Writer) {
+	var (
+		in       io.Reader = os.Stdin
+		out, err io.Writer = os.Stdout, os.Stderr
+	)
+	if rl.Stdin != nil {
+		in = rl.Stdin
+	}
+	if rl.Stdout != nil {
+		out = rl.Stdout
+	}
+	if rl.Stderr != nil {
+		err = rl.Stderr
+	}
+	return in, out, err
+}
+
+// StdKind maps FD:0, FD:1 and FD:2 (without options) to the streams a
+// Relay was given, as STDIN, STDOUT and STDERR; any other spec keeps its
+// kind.
+func StdKind(sp address.Spec) address.Kind {
+	if sp.Kind == address.FD && len(sp.Options) == 0 {
+		switch sp.Arg(0) {
+		case "0":
+			return address.Stdin
+		case "1":
+			return address.Stdout
+		case "2":
+			return address.Stderr
+		}
+	}
+	return sp.Kind
+}
+
+// Command is how an EXEC or SYSTEM address runs for a session: the
+// address's command, its stderr the Relay's, over a socket pair when
+// SocketPair says so and the address does not say pipes.
+func (rl *Relay) Command(sp address.Spec) endpoint.Command {
+	cmd := endpoint.CommandFor(sp)
+	_, _, cmd.Stderr = rl.streams()
+	cmd.SocketPair = rl.SocketPair && !endpoint.On(sp, "pipes")
+	return cmd
 }
 
 // serve listens on l and joins every accepted conn with a fresh o: one
@@ -288,7 +379,7 @@ func (rl *Relay) handle(ctx context.Context, c stream.Conn, l, o address.Spec, l
 	}
 	if isCommand(o) && o.Writer == nil && l.Writer == nil &&
 		rl.Options.Tap == nil && !rl.Watch.Taps() && rl.Options.Idle == 0 && !crlf(o) && !rl.Pipes {
-		joined, err := Exec(ctx, rl.command(o), c, rl.Options, f)
+		joined, err := Exec(ctx, rl.Command(o), c, rl.Options, f)
 		if err != nil {
 			return err
 		}

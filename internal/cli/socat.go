@@ -336,6 +336,11 @@ func (s *relaySession) run(ctx context.Context) error {
 			if s.socat && datagramKind(h.Kind) {
 				socatDatagramDefaults(h)
 			}
+			if _, ok := h.Opt("pty"); ok && s.socat && (h.Kind == address.Exec || h.Kind == address.System) && !hasShut(*h) {
+				// socat leaves a child's terminal open at end of stream;
+				// sockit relay types ^D, as a user at the terminal would.
+				h.Options = append(h.Options, address.Option{Name: "shut-none"})
+			}
 		}
 		specs[i] = sp
 	}
@@ -359,7 +364,9 @@ func (s *relaySession) run(ctx context.Context) error {
 	s.specs = specs
 	a, b := specs[0], specs[1]
 	s.datagram = datagramKind(a.Kind) || datagramKind(b.Kind)
-	rl := &serve.Relay{A: a, B: b, Options: s.options(), Open: s.open, Command: s.command, Watch: r.watch, Pipes: o.filan,
+	rl := &serve.Relay{A: a, B: b, Options: s.options(), Watch: r.watch, Pipes: o.filan,
+		Stdin: r.stdin, Stdout: r.stdout, Stderr: r.stderr,
+		SocketPair: s.socat, // socat talks to a child over a socket pair unless told pipes
 		Log: func(level byte, msg string) {
 			s.log.line(level, msg)
 			if msg == serve.TransferStarting {
@@ -367,6 +374,7 @@ func (s *relaySession) run(ctx context.Context) error {
 			}
 		},
 	}
+	rl.Open = s.open(rl)
 	if o.filan {
 		rl.Joining = func(a, b stream.Conn) {
 			s.r.mu.Lock()
@@ -419,75 +427,20 @@ func (c closers) Close() error {
 	return nil
 }
 
-// open opens a non-listening address; a dual one opens both halves.
-func (s *relaySession) open(ctx context.Context, sp address.Spec, forked bool) (stream.Conn, error) {
-	if sp.Writer != nil {
-		w := *sp.Writer
-		sp.Writer = nil
-		rc, err := s.open(ctx, endpoint.ForReading(sp), forked)
+// open opens a non-listening address, its errors in the personality's
+// words.
+func (s *relaySession) open(rl *serve.Relay) func(ctx context.Context, sp address.Spec, forked bool) (stream.Conn, error) {
+	return func(ctx context.Context, sp address.Spec, forked bool) (stream.Conn, error) {
+		c, err := rl.OpenAddress(ctx, sp, forked)
 		if err != nil {
-			return nil, err
-		}
-		wc, err := s.open(ctx, endpoint.ForWriting(w), forked)
-		if err != nil {
-			rc.Close()
-			return nil, err
-		}
-		return &stream.Dual{R: rc, W: wc}, nil
-	}
-	var c stream.Conn
-	var err error
-	switch kind := stdKind(sp); kind {
-	case address.Stdio, address.Stdin, address.Stdout, address.Stderr:
-		c, err = endpoint.OpenWith(ctx, sp, func(context.Context) (stream.Conn, error) {
-			// Terminal options act on the descriptor socat would use: 0,
-			// or 1 and 2 for STDOUT and STDERR.
-			stdin, stdout, stderr := s.r.stdin, s.r.stdout, s.r.stderr
-			if forked {
-				stdin, stdout, stderr = endpoint.Dup(stdin), endpoint.Dup(stdout), endpoint.Dup(stderr)
+			var pe *fs.PathError
+			if s.socat || errors.As(err, &pe) {
+				return nil, err // "open /path: no such file or directory" says it all
 			}
-			var tty any = stdin
-			switch kind {
-			case address.Stdout:
-				tty = stdout
-			case address.Stderr:
-				tty = stderr
-			}
-			if f, ok := tty.(*os.File); ok {
-				if err := endpoint.SetTermios(f, sp); err != nil {
-					return nil, err
-				}
-			}
-			if kind == address.Stderr {
-				return endpoint.StdioFor(address.Stdout, nil, stderr), nil
-			}
-			return endpoint.StdioFor(kind, stdin, stdout), nil
-		})
-	case address.Exec, address.System:
-		if _, ok := sp.Opt("pty"); ok && s.socat && !hasShut(sp) {
-			// socat leaves a child's terminal open at end of stream;
-			// sockit relay types ^D, as a user at the terminal would.
-			sp.Options = append(sp.Options, address.Option{Name: "shut-none"})
+			return nil, fmt.Errorf("%s: %w", sp, unwrapOp(err))
 		}
-		c, err = endpoint.OpenWith(ctx, sp, s.command(sp).Open)
-	default:
-		c, err = endpoint.Dial(ctx, sp)
-		if err != nil {
-			s.r.watch.DialFailed("", "", sp.String(), err)
-		}
+		return c, nil
 	}
-	if err != nil {
-		var pe *fs.PathError
-		if s.socat || errors.As(err, &pe) {
-			return nil, err // "open /path: no such file or directory" says it all
-		}
-		return nil, fmt.Errorf("%s: %w", sp, unwrapOp(err))
-	}
-	if err := endpoint.DropPrivileges(sp, endpoint.PhaseOpened); err != nil {
-		c.Close()
-		return nil, err
-	}
-	return c, nil
 }
 
 // socatDatagramDefaults gives a datagram address socat's end-of-stream
@@ -511,30 +464,6 @@ func hasShut(sp address.Spec) bool {
 		}
 	}
 	return false
-}
-
-// stdKind maps FD:0, FD:1 and FD:2 to the streams sockit was given, as
-// STDIN, STDOUT and STDERR; any other spec keeps its kind.
-func stdKind(sp address.Spec) address.Kind {
-	if sp.Kind == address.FD && len(sp.Options) == 0 {
-		switch sp.Arg(0) {
-		case "0":
-			return address.Stdin
-		case "1":
-			return address.Stdout
-		case "2":
-			return address.Stderr
-		}
-	}
-	return sp.Kind
-}
-
-func (s *relaySession) command(sp address.Spec) endpoint.Command {
-	cmd := endpoint.CommandFor(sp)
-	cmd.Stderr = s.r.stderr // socat's children share its stderr
-	// socat talks to a child over a socket pair unless told pipes.
-	cmd.SocketPair = s.socat && !endpoint.On(sp, "pipes")
-	return cmd
 }
 
 func (s *relaySession) options() relay.Options {
