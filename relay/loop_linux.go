@@ -29,6 +29,7 @@ package relay
 import (
 	"cmp"
 	"net"
+	"net/netip"
 	"os"
 	"runtime"
 	"sync"
@@ -162,18 +163,20 @@ type flow struct {
 	n        int64  // bytes written to dst
 	eof      bool   // src reached EOF
 	done     bool   // EOF passed on (or kept, with NoShutdown) and reported
-	reported bool   // its result is sent: once per flow, so results never fills
+	reported bool   // its result is told: once per flow
 }
 
 // loopSession is one Join's pair of sockets on a loop.
 type loopSession struct {
 	l          *loop
-	a, b       int         // the duplicated sockets
-	addrs      [2]net.Conn // a's and b's originals, for their addresses
-	evA, evB   uint32      // events registered for a and b; 0 when not in the set
+	a, b       int               // the duplicated sockets
+	peers      [2]netip.AddrPort // a's and b's TCP peers, for errors (zero for Unix)
+	unixA      bool              // a's (and b's, which may differ) network is unix, for errors
+	unixB      bool
+	evA, evB   uint32 // events registered for a and b; 0 when not in the set
 	ab, ba     flow
 	noShutdown bool
-	results    chan<- result
+	results    func(result)  // told each flow's outcome, on the loop's goroutine; must not block
 	firsts     chan<- bool   // if not nil, told each direction's first byte (toB), once; room for both
 	closed     chan struct{} // closed once the loop has closed a and b
 	ended      bool          // loop goroutine's view: resources released
@@ -181,19 +184,19 @@ type loopSession struct {
 
 // spliceLoop hands a and b to a loop if both are plain TCP or Unix stream
 // sockets and the platform allows it. On success a and b are closed (their
-// duplicates live on in the loop), each direction's outcome arrives on
-// results as the goroutine path would send it (after its first byte on
-// firsts, when firsts is set), and stop ends the session and returns
-// once its sockets are closed.
-func spliceLoop(a, b any, noShutdown bool, results chan<- result, firsts chan<- bool) (stop func(), ok bool) {
+// duplicates live on in the loop), results hears each direction's outcome
+// as the goroutine path would send it (after its first byte on firsts,
+// when firsts is set), stop ends the session and returns once its sockets
+// are closed, and closed is closed then.
+func spliceLoop(a, b any, noShutdown bool, results func(result), firsts chan<- bool) (stop func(), closed <-chan struct{}, ok bool) {
 	ra, ca := plainSocket(a)
 	rb, cb := plainSocket(b)
 	if ra == nil || rb == nil {
-		return nil, false
+		return nil, nil, false
 	}
 	l := loops.get()
 	if l == nil {
-		return nil, false
+		return nil, nil, false
 	}
 	fa, erra := dupFd(ra)
 	fb, errb := dupFd(rb)
@@ -205,13 +208,15 @@ func spliceLoop(a, b any, noShutdown bool, results chan<- result, firsts chan<- 
 			unix.Close(fb)
 		}
 		l.release()
-		return nil, false
+		return nil, nil, false
 	}
 	// The originals leave Go's netpoller; the sockets live on in fa, fb.
 	ca.Close()
 	cb.Close()
 	s := &loopSession{
-		l: l, a: fa, b: fb, addrs: [2]net.Conn{ca, cb}, noShutdown: noShutdown, results: results, firsts: firsts,
+		l: l, a: fa, b: fb, noShutdown: noShutdown, results: results, firsts: firsts,
+		unixA: ca.LocalAddr().Network() == "unix", unixB: cb.LocalAddr().Network() == "unix",
+		peers:  [2]netip.AddrPort{tcpPeer(ca), tcpPeer(cb)},
 		closed: make(chan struct{}),
 		ab:     flow{toB: true, src: fa, dst: fb, pipe: [2]int{-1, -1}},
 		ba:     flow{src: fb, dst: fa, pipe: [2]int{-1, -1}},
@@ -220,7 +225,7 @@ func spliceLoop(a, b any, noShutdown bool, results chan<- result, firsts chan<- 
 	l.inbox = append(l.inbox, s)
 	l.poke()
 	l.mu.Unlock()
-	return s.stop, true
+	return s.stop, s.closed, true
 }
 
 // plainSocket returns the raw conn of a *net.TCPConn or a stream
@@ -435,7 +440,7 @@ func (s *loopSession) report(f *flow, err error) {
 		return
 	}
 	f.reported = true
-	s.results <- result{f.toB, f.n, err}
+	s.results(result{f.toB, f.n, err})
 }
 
 // handle moves what an event on fd allows.
@@ -559,17 +564,59 @@ func (s *loopSession) drain(f *flow) (int, error) {
 	}
 }
 
-// opError describes a failed call on fd as Go's net package would.
+// opError describes a failed call on fd as Go's net package would. The
+// addresses are read from the socket then, so that a session does not
+// keep them (or its closed originals) for its life.
 func (s *loopSession) opError(f *flow, op string, fd int, err error) error {
-	c := s.addrs[0]
-	if fd == s.b {
-		c = s.addrs[1]
+	network := "tcp"
+	if (fd == s.a && s.unixA) || (fd == s.b && s.unixB) {
+		network = "unix"
 	}
 	call := "splice"
 	if op == "shutdown" || f.buf != nil {
 		call = op
 	}
-	return &net.OpError{Op: op, Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.NewSyscallError(call, err)}
+	oe := &net.OpError{Op: op, Net: network, Err: os.NewSyscallError(call, err)}
+	if sa, err := unix.Getsockname(fd); err == nil {
+		oe.Source = sockaddrAddr(sa)
+	}
+	peer := s.peers[0]
+	if fd == s.b {
+		peer = s.peers[1]
+	}
+	if peer.IsValid() {
+		oe.Addr = net.TCPAddrFromAddrPort(peer)
+	} else if sa, err := unix.Getpeername(fd); err == nil {
+		oe.Addr = sockaddrAddr(sa)
+	}
+	return oe
+}
+
+// tcpPeer is c's remote address if it is TCP.
+func tcpPeer(c net.Conn) netip.AddrPort {
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		return a.AddrPort()
+	}
+	return netip.AddrPort{}
+}
+
+// sockaddrAddr is sa as a net.Addr: a *net.TCPAddr or a *net.UnixAddr.
+func sockaddrAddr(sa unix.Sockaddr) net.Addr {
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(sa.Addr[:]).To16(), Port: sa.Port}
+	case *unix.SockaddrInet6:
+		a := &net.TCPAddr{IP: net.IP(sa.Addr[:]), Port: sa.Port}
+		if sa.ZoneId != 0 {
+			if ifi, err := net.InterfaceByIndex(int(sa.ZoneId)); err == nil {
+				a.Zone = ifi.Name
+			}
+		}
+		return a
+	case *unix.SockaddrUnix:
+		return &net.UnixAddr{Name: sa.Name, Net: "unix"}
+	}
+	return nil
 }
 
 // update brings the epoll set in line with what each socket waits for.

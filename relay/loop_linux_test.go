@@ -444,3 +444,142 @@ func BenchmarkThroughput(b *testing.B) {
 		}
 	})
 }
+
+// start runs relay.Start, which must take the session, and tells its
+// outcome as join does.
+func start(t *testing.T, ctx context.Context, a, b stream.Conn, opt relay.Options) <-chan joined {
+	t.Helper()
+	ch := make(chan joined, 1)
+	if !relay.Start(ctx, a, b, opt, func(st relay.Stats, err error) { ch <- joined{st, err} }) {
+		t.Fatal("Start did not take two plain sockets")
+	}
+	return ch
+}
+
+// TestStartHoldsNoGoroutine: sessions that Start hands to the loop live
+// on with no goroutine of their own, move their bytes, half-close and
+// tell their counts once both ways are done; nothing is left after.
+func TestStartHoldsNoGoroutine(t *testing.T) {
+	goroutines, fds := runtime.NumGoroutine(), openFDs(t)
+	const n = 50
+	type session struct {
+		a, b ends
+		done <-chan joined
+	}
+	var all []session
+	for i := range n {
+		network := "tcp"
+		if i%2 == 1 {
+			network = "unix"
+		}
+		a, b := socketPair(t, "tcp"), socketPair(t, network)
+		all = append(all, session{a, b, start(t, context.Background(), a.inner, b.inner, relay.Options{Loop: true})})
+	}
+	for _, s := range all {
+		echoOnce(t, s.a.outer, s.b.outer, "ping")
+		echoOnce(t, s.b.outer, s.a.outer, "pong!")
+	}
+	running, sessions := relay.LoopStats()
+	if sessions != n || runtime.NumGoroutine() > goroutines+running {
+		t.Fatalf("%d idle sessions on %d loops: %d goroutines, %d before; want one per loop, none per session",
+			sessions, running, runtime.NumGoroutine(), goroutines)
+	}
+	for _, s := range all {
+		s.a.outer.CloseWrite()
+		s.b.outer.CloseWrite()
+		r := <-s.done
+		if r.err != nil || r.st.AToB != 4 || r.st.BToA != 5 {
+			t.Fatalf("done: %+v, %v", r.st, r.err)
+		}
+		for _, c := range []stream.Conn{s.a.outer, s.b.outer} {
+			if rest, err := io.ReadAll(c); err != nil || len(rest) > 0 {
+				t.Fatalf("after the half-closes: %q, %v", rest, err)
+			}
+			c.Close()
+		}
+	}
+	waitLoopsDone(t, goroutines, fds)
+}
+
+// TestStartEnds: a detached session ends as Join's would: by a reset
+// (an error that says so), a cancel (context.Canceled) or a linger after
+// the first EOF (cleanly).
+func TestStartEnds(t *testing.T) {
+	t.Run("reset", func(t *testing.T) {
+		a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
+		done := start(t, context.Background(), a.inner, b.inner, relay.Options{Loop: true})
+		echoOnce(t, a.outer, b.outer, "before")
+		b.outer.(*net.TCPConn).SetLinger(0)
+		b.outer.Close()
+		go func() {
+			chunk := make([]byte, 64<<10)
+			for {
+				if _, err := a.outer.Write(chunk); err != nil {
+					return
+				}
+			}
+		}()
+		r := <-done
+		if r.err == nil || !strings.Contains(r.err.Error(), "reset") && !strings.Contains(r.err.Error(), "broken pipe") {
+			t.Fatalf("done: %v, want a reset or broken pipe", r.err)
+		}
+		var op *net.OpError
+		if !errors.As(r.err, &op) || op.Net != "tcp" || op.Source == nil {
+			t.Errorf("the error %v does not say where, as net's do", r.err)
+		}
+	})
+	t.Run("cancel", func(t *testing.T) {
+		a, b := socketPair(t, "tcp"), socketPair(t, "unix")
+		ctx, cancel := context.WithCancel(context.Background())
+		done := start(t, ctx, a.inner, b.inner, relay.Options{Loop: true})
+		echoOnce(t, a.outer, b.outer, "hello")
+		cancel()
+		if r := <-done; !errors.Is(r.err, context.Canceled) || r.st.AToB != 5 {
+			t.Fatalf("done: %+v, %v; want context.Canceled after 5 bytes", r.st, r.err)
+		}
+		for _, c := range []stream.Conn{a.outer, b.outer} {
+			if rest, err := io.ReadAll(c); err != nil || len(rest) > 0 {
+				t.Fatalf("after cancel: %q, %v", rest, err)
+			}
+		}
+	})
+	t.Run("linger", func(t *testing.T) {
+		a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
+		done := start(t, context.Background(), a.inner, b.inner, relay.Options{Loop: true, Linger: 20 * time.Millisecond})
+		a.outer.Write([]byte("last words"))
+		a.outer.CloseWrite()
+		r := <-done
+		if r.err != nil || r.st.AToB != int64(len("last words")) {
+			t.Fatalf("done: %+v, %v", r.st, r.err)
+		}
+		if got, err := io.ReadAll(b.outer); err != nil || string(got) != "last words" {
+			t.Fatalf("b got %q, %v", got, err)
+		}
+	})
+}
+
+// TestStartDeclines: what the loop cannot carry whole is left to Join,
+// untouched: Start says false and the conns still work.
+func TestStartDeclines(t *testing.T) {
+	for name, opt := range map[string]relay.Options{
+		"no loop":  {},
+		"progress": {Loop: true, Progress: func(bool, relay.Step, int64) {}},
+		"tap":      {Loop: true, Tap: func(bool, []byte) {}},
+		"idle":     {Loop: true, Idle: time.Second},
+		"one way":  {Loop: true, Direction: relay.AToB},
+		"eof rule": {Loop: true, EOF: []relay.EOFRule{{After: relay.AToB}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
+			if relay.Start(context.Background(), a.inner, b.inner, opt, func(relay.Stats, error) { t.Error("done called") }) {
+				t.Fatal("Start took the session")
+			}
+			echoOnce(t, a.inner, a.outer, "still mine")
+		})
+	}
+	p := pipePair(t)
+	s := socketPair(t, "tcp")
+	if relay.Start(context.Background(), p.inner, s.inner, relay.Options{Loop: true}, func(relay.Stats, error) {}) {
+		t.Fatal("Start took a pipe")
+	}
+}

@@ -131,7 +131,7 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 	}
 	looped := false
 	if opt.Loop && opt.Direction == Both && !slow && !opt.CRLF {
-		if stop, ok := spliceLoop(a, b, opt.NoShutdown, done, firsts); ok {
+		if stop, _, ok := spliceLoop(a, b, opt.NoShutdown, func(r result) { done <- r }, firsts); ok {
 			end, want, looped = stop, 2, true
 		}
 	}
@@ -319,6 +319,100 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 	}
 	st.Elapsed = time.Since(start)
 	return st, first
+}
+
+// Start begins the session Join would run and returns at once, when the
+// loop engine (Options.Loop) can take it whole: both ways, two plain
+// sockets, nothing to transform or to tell (no Progress, Tap, CRLF,
+// Delay, Idle or EOF rules; Linger is kept). done then hears what Join
+// would have returned, on a goroutine of its own, once both sockets are
+// closed. Otherwise Start returns false having touched nothing, and the
+// caller joins as usual.
+//
+// A session so started holds no goroutine while it lives: an idle one
+// costs its two sockets and its few hundred bytes in the loop.
+func Start(ctx context.Context, a, b stream.Conn, opt Options, done func(Stats, error)) bool {
+	if !opt.Loop || opt.Direction != Both || opt.Progress != nil || opt.Tap != nil || opt.CRLF ||
+		opt.Delay > 0 || opt.Idle > 0 || len(opt.EOF) > 0 {
+		return false
+	}
+	d := &detached{ctx: ctx, linger: opt.Linger, done: done, start: time.Now()}
+	d.mu.Lock() // until stop, closed and unhook are set: the loop may report at once
+	defer d.mu.Unlock()
+	stop, closed, ok := spliceLoop(a, b, opt.NoShutdown, d.result, nil)
+	if !ok {
+		return false
+	}
+	d.stop, d.closed, d.unhook = stop, closed, context.AfterFunc(ctx, stop)
+	return true
+}
+
+// detached is a session Start handed to the loop: one allocation, so
+// that an idle session costs little.
+type detached struct {
+	ctx    context.Context
+	linger time.Duration
+	done   func(Stats, error)
+	start  time.Time
+
+	mu     sync.Mutex // held by Start while it sets the three below
+	stop   func()
+	closed <-chan struct{}
+	unhook func() bool
+
+	// The loop goroutine's, until the second result hands them on.
+	st       Stats
+	first    error
+	cut      bool // a direction was ended before its EOF
+	got      int
+	timer    *time.Timer // socat's -t, once a direction is done
+	lingered atomic.Bool // the timer ended the session
+}
+
+// result takes a direction's outcome, on the loop's goroutine; the
+// second finishes the session.
+func (d *detached) result(r result) {
+	d.got++
+	if r.toB {
+		d.st.AToB = r.n
+	} else {
+		d.st.BToA = r.n
+	}
+	d.cut = d.cut || r.err != nil
+	if d.first == nil && r.err != nil && !ignorable(r.err) {
+		d.first = r.err
+	}
+	if d.got == 1 && r.err == nil && d.linger > 0 {
+		// The other direction has this long, then the session ends
+		// cleanly.
+		d.timer = time.AfterFunc(d.linger, func() {
+			d.mu.Lock()
+			stop := d.stop
+			d.mu.Unlock()
+			d.lingered.Store(true)
+			stop()
+		})
+	}
+	if d.got == 2 {
+		go d.finish()
+	}
+}
+
+// finish tells done, once the session's sockets are closed.
+func (d *detached) finish() {
+	d.mu.Lock()
+	closed, unhook := d.closed, d.unhook
+	d.mu.Unlock()
+	<-closed
+	unhook()
+	if d.timer != nil {
+		d.timer.Stop()
+	}
+	if d.cut && d.ctx.Err() != nil && !d.lingered.Load() {
+		d.first = d.ctx.Err() // the cancel ended it, or closed its sockets under it
+	}
+	d.st.Elapsed = time.Since(d.start)
+	d.done(d.st, d.first)
 }
 
 // eofGrace is the shortest grace of the rules that a direction's end

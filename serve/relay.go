@@ -115,7 +115,7 @@ func (rl *Relay) Run(ctx context.Context) error {
 	}
 	f := rl.Watch.Session(socket, false, "")
 	f.Connected(socket)
-	return rl.join(ctx, ca, cb, f, socket == cb)
+	return rl.join(ctx, ca, cb, f, socket == cb, nil)
 }
 
 func (rl *Relay) log(level byte, msg string) {
@@ -281,13 +281,13 @@ func (rl *Relay) serve(ctx context.Context, l, o address.Spec, listenIsA bool) e
 		f.Accepted(c)
 		if !fork {
 			ln.Close()
-			return rl.handle(ctx, c, l, o, listenIsA, fork, f)
+			return rl.handle(ctx, c, l, o, listenIsA, fork, f, nil)
 		}
 		if !kids.acquire(ctx) {
 			c.Close()
 			return nil
 		}
-		kids.run(func() { rl.handleLogged(ctx, c, l, o, listenIsA, fork, f) })
+		kids.run(func(done func()) { rl.handleLogged(ctx, c, l, o, listenIsA, fork, f, done) })
 	}
 }
 
@@ -312,7 +312,7 @@ func (rl *Relay) pool(ctx context.Context, d, o address.Spec, dialIsA bool) erro
 		}
 		f := rl.Watch.Session(c, false, "")
 		f.Connected(c)
-		kids.run(func() { rl.handleLogged(ctx, c, d, o, dialIsA, true, f) })
+		kids.run(func(done func()) { rl.handleLogged(ctx, c, d, o, dialIsA, true, f, done) })
 	}
 }
 
@@ -345,30 +345,53 @@ func (k *children) acquire(ctx context.Context) bool {
 	}
 }
 
-// run runs one session in its slot.
-func (k *children) run(session func()) {
-	k.wg.Go(func() {
-		if k.slots != nil {
-			defer func() { <-k.slots }()
-		}
-		session()
-	})
+// run runs one session in its slot on a goroutine of its own. The
+// session calls done, once, when it is over, which may be after it has
+// returned: the slot is held until then.
+func (k *children) run(session func(done func())) {
+	k.wg.Add(1)
+	var once sync.Once
+	done := func() {
+		once.Do(func() {
+			if k.slots != nil {
+				<-k.slots
+			}
+			k.wg.Done()
+		})
+	}
+	go session(done)
 }
 
 func (k *children) wait() { k.wg.Wait() }
 
 // handleLogged is handle for a forked session: its error is logged, as
-// a socat child's is, and ends nothing else.
-func (rl *Relay) handleLogged(ctx context.Context, c stream.Conn, l, o address.Spec, listenIsA, forked bool, f *Session) {
-	if err := rl.handle(ctx, c, l, o, listenIsA, forked, f); err != nil && ctx.Err() == nil {
-		rl.log('E', err.Error())
+// a socat child's is, and ends nothing else. done is called once the
+// session is over, which may be after handleLogged has returned: a
+// session that the relay's loop takes whole runs on in the loop with no
+// goroutine of its own (relay.Start).
+func (rl *Relay) handleLogged(ctx context.Context, c stream.Conn, l, o address.Spec, listenIsA, forked bool, f *Session, done func()) {
+	logged := func(err error) {
+		if err != nil && ctx.Err() == nil {
+			rl.log('E', err.Error())
+		}
+		done()
+	}
+	if err := rl.handle(ctx, c, l, o, listenIsA, forked, f, logged); err != errDetached {
+		logged(err)
 	}
 }
+
+// errDetached says a session goes on in the relay's loop, and will tell
+// its end to the function handle was given.
+var errDetached = errors.New("session detached")
 
 // handle joins an accepted conn with the other address. A command on the
 // other side gets the socket itself when nothing needs to see the bytes.
 // A dual listening address (A!!B) reads the accepted conn and writes B.
-func (rl *Relay) handle(ctx context.Context, c stream.Conn, l, o address.Spec, listenIsA, forked bool, f *Session) error {
+// With ended set, a session that the relay's loop can take whole is
+// handed to it: handle returns errDetached, and ended hears how the
+// session ended, once it has.
+func (rl *Relay) handle(ctx context.Context, c stream.Conn, l, o address.Spec, listenIsA, forked bool, f *Session, ended func(error)) error {
 	if l.Writer != nil {
 		w, err := rl.open(ctx, *l.Writer, forked)
 		if err != nil {
@@ -400,9 +423,9 @@ func (rl *Relay) handle(ctx context.Context, c stream.Conn, l, o address.Spec, l
 	}
 	f.Leg(other)
 	if listenIsA {
-		return rl.join(ctx, c, other, f, false)
+		return rl.join(ctx, c, other, f, false, ended)
 	}
-	return rl.join(ctx, other, c, f, true)
+	return rl.join(ctx, other, c, f, true, ended)
 }
 
 // dials says whether opening k connects over a network: the deep calls
@@ -436,8 +459,10 @@ func onOwnStack(open func() (stream.Conn, error)) (stream.Conn, error) {
 }
 
 // join relays a (the first address) and b (the second); f tells the
-// session's events, and its socket is b when socketIsB.
-func (rl *Relay) join(ctx context.Context, a, b stream.Conn, f *Session, socketIsB bool) error {
+// session's events, and its socket is b when socketIsB. With ended set
+// and nothing watching, a session the relay's loop can take whole goes
+// on there: join returns errDetached, and ended hears the outcome.
+func (rl *Relay) join(ctx context.Context, a, b stream.Conn, f *Session, socketIsB bool, ended func(error)) error {
 	if rl.Joining != nil {
 		rl.Joining(a, b)
 	}
@@ -450,7 +475,16 @@ func (rl *Relay) join(ctx context.Context, a, b stream.Conn, f *Session, socketI
 	}
 	rl.log('N', TransferStarting)
 	opt := rl.Options
+	if ended != nil && f == nil && relay.Start(ctx, a, b, opt, func(st relay.Stats, err error) { ended(rl.joined(st, err)) }) {
+		return errDetached
+	}
 	st, err := f.Join(ctx, a, b, opt, Side{Name: "first", Description: rl.A.String()}, Side{Name: "second", Description: rl.B.String()}, socketIsB)
+	return rl.joined(st, err)
+}
+
+// joined logs a session's end as socat does, and is the error it ended
+// with, if socat would call it one.
+func (rl *Relay) joined(st relay.Stats, err error) error {
 	rl.log('N', fmt.Sprintf("transferred %d bytes left to right, %d right to left in %.3f s", st.AToB, st.BToA, st.Elapsed.Seconds()))
 	if errors.Is(err, relay.ErrIdle) {
 		rl.log('N', "inactivity timeout (-T) expired")
