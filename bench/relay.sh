@@ -7,6 +7,9 @@
 # Usage: bench/relay.sh [SECONDS per iperf3 run] [ROUNDS]
 # With BASE=REV, sockit as built at git revision REV runs too ("base"),
 # and the summary gives this tree's ratios to it: before and after.
+# With SOCKMAP=1 (root), bench/sockmap runs too: the kernel's own
+# forwarding (a BPF sockmap with an sk_skb verdict program), issue 16's
+# experiment, and the summary gives its ratios to direct, socat and sockit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-5}
@@ -21,6 +24,10 @@ if [ -n "${BASE:-}" ]; then
   (cd "$TMP/base" && go build -o "$TMP/sockit-base" ./cmd/sockit)
   git worktree remove --force "$TMP/base"
   TOOLS=(sockit base socat ncat)
+fi
+if [ -n "${SOCKMAP:-}" ]; then
+  go build -o "$TMP/sockmap" ./bench/sockmap
+  TOOLS+=(sockmap)
 fi
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
@@ -39,6 +46,7 @@ relay() {
     base)   start "$TMP/sockit-base" relay "TCP4-LISTEN:$2,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$3" ;;
     socat)  start socat "TCP4-LISTEN:$2,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$3" ;;
     ncat)   start ncat -lk 127.0.0.1 "$2" --sh-exec "exec ncat 127.0.0.1 $3" ;;
+    sockmap) start "$TMP/sockmap" "127.0.0.1:$2" "127.0.0.1:$3" ;;
   esac
   wait_port "$2"
 }
@@ -59,6 +67,7 @@ ratio() { echo "$1 / $2" | bc -l; }
 median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 declare -A gbps
 tput_direct=() tput_socat=() p50_socat=() p99_socat=() tput_base=() p50_base=() p99_base=()
+sm_direct=() sm_sockit=() sm_p50=() sm_p99=() sm_p99_sockit=()
 for round in $(seq "$ROUNDS"); do
   echo "round $round"
   for tool in direct "${TOOLS[@]}"; do
@@ -86,6 +95,13 @@ for round in $(seq "$ROUNDS"); do
     p50_base+=("$(ratio "$(us sockit p50)" "$(us base p50)")")
     p99_base+=("$(ratio "$(us sockit p99)" "$(us base p99)")")
   fi
+  if [ -n "${SOCKMAP:-}" ]; then
+    sm_direct+=("$(ratio "${gbps[sockmap]}" "${gbps[direct]}")")
+    sm_sockit+=("$(ratio "${gbps[sockmap]}" "${gbps[sockit]}")")
+    sm_p50+=("$(ratio "$(us sockmap p50)" "$(us socat p50)")")
+    sm_p99+=("$(ratio "$(us sockmap p99)" "$(us socat p99)")")
+    sm_p99_sockit+=("$(ratio "$(us sockmap p99)" "$(us sockit p99)")")
+  fi
 done
 printf '\nmedians over %s rounds (each round one run per path, side by side):\n' "$ROUNDS"
 printf '  sockit throughput: %.2fx direct, %.2fx socat\n' \
@@ -95,4 +111,10 @@ printf '  sockit round trip: p50 %.2fx socat, p99 %.2fx socat (below 1 is faster
 if [ -n "${BASE:-}" ]; then
   printf '  against %s: throughput %.2fx, round trip p50 %.2fx, p99 %.2fx\n' "$BASE" \
     "$(printf '%s\n' "${tput_base[@]}" | median)" "$(printf '%s\n' "${p50_base[@]}" | median)" "$(printf '%s\n' "${p99_base[@]}" | median)"
+fi
+if [ -n "${SOCKMAP:-}" ]; then
+  printf '  sockmap throughput: %.2fx direct, %.2fx sockit\n' \
+    "$(printf '%s\n' "${sm_direct[@]}" | median)" "$(printf '%s\n' "${sm_sockit[@]}" | median)"
+  printf '  sockmap round trip: p50 %.2fx socat, p99 %.2fx socat, p99 %.2fx sockit\n' \
+    "$(printf '%s\n' "${sm_p50[@]}" | median)" "$(printf '%s\n' "${sm_p99[@]}" | median)" "$(printf '%s\n' "${sm_p99_sockit[@]}" | median)"
 fi
