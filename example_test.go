@@ -140,40 +140,26 @@ func ExampleForward() {
 }
 
 // An observer that is an events.Tap sees the bytes as well: here
-// socat's -r and -R dumps, each direction's bytes as they went, beside an
-// observer that learns where the relay listens.
+// socat's -r and -R dumps, each direction's bytes as they went, of a
+// listener whose client talks to a command, beside an observer that
+// learns where the relay listens.
 func ExampleForward_tap() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	upstream, err := sockit.Listen(ctx, "TCP-LISTEN:0,bind=127.0.0.1")
-	if err != nil {
-		panic(err)
-	}
-	defer upstream.Close()
-	go func() {
-		c, err := upstream.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		b, _ := io.ReadAll(c)
-		c.Write(bytes.ToUpper(b))
-	}()
-
 	listening := make(chan string, 1)
-	var toUpstream, back bytes.Buffer
+	var toCommand, back bytes.Buffer
 	opt := sockit.ForwardOptions{Events: events.Fanout{
 		events.Func(func(e events.Event) {
 			if e.Kind == events.Listening {
 				listening <- e.Local
 			}
 		}),
-		&tap.Raw{W: &toUpstream, AToB: true},
+		&tap.Raw{W: &toCommand, AToB: true},
 		&tap.Raw{W: &back},
 	}}
 	done := make(chan error, 1)
 	go func() {
-		done <- sockit.Forward(ctx, "TCP-LISTEN:0,bind=127.0.0.1", "TCP:"+upstream.Addr().String(), opt)
+		done <- sockit.Forward(ctx, "TCP-LISTEN:0,bind=127.0.0.1", "SYSTEM:tr a-z A-Z", opt)
 	}()
 	c, err := sockit.Dial(ctx, "TCP:"+<-listening)
 	if err != nil {
@@ -186,7 +172,7 @@ func ExampleForward_tap() {
 	if err := <-done; err != nil {
 		panic(err)
 	}
-	fmt.Printf("left to right %q, right to left %q\n", toUpstream.String(), back.String())
+	fmt.Printf("left to right %q, right to left %q\n", toCommand.String(), back.String())
 	// Output:
 	// left to right "seen on the way", right to left "SEEN ON THE WAY"
 }

@@ -63,6 +63,18 @@ type joined struct {
 	err error
 }
 
+// ended checks that each peer's connection has ended, with nothing more
+// to read, and closes it.
+func ended(t *testing.T, when string, peers ...stream.Conn) {
+	t.Helper()
+	for _, c := range peers {
+		if rest, err := io.ReadAll(c); err != nil || len(rest) > 0 {
+			t.Fatalf("%s: %q, %v", when, rest, err)
+		}
+		c.Close()
+	}
+}
+
 // echoOnce sends p from one peer and reads it at the other.
 func echoOnce(t *testing.T, from, to stream.Conn, p string) {
 	t.Helper()
@@ -94,12 +106,7 @@ func TestLoopCarriesPlainSockets(t *testing.T) {
 			if r.err != nil || r.st.AToB != 4 || r.st.BToA != 4 {
 				t.Fatalf("Join: %+v, %v", r.st, r.err)
 			}
-			for _, c := range []stream.Conn{a.outer, b.outer} {
-				if rest, err := io.ReadAll(c); err != nil || len(rest) > 0 {
-					t.Fatalf("after the half-closes: %q, %v", rest, err)
-				}
-				c.Close()
-			}
+			ended(t, "after the half-closes", a.outer, b.outer)
 			waitLoopsDone(t, goroutines, fds)
 		})
 	}
@@ -221,12 +228,7 @@ func TestLoopCancel(t *testing.T) {
 	if r := <-done; !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("Join: %v, want context.Canceled", r.err)
 	}
-	for _, c := range []stream.Conn{a.outer, b.outer} {
-		if rest, err := io.ReadAll(c); err != nil || len(rest) > 0 {
-			t.Fatalf("after cancel: %q, %v", rest, err)
-		}
-		c.Close()
-	}
+	ended(t, "after cancel", a.outer, b.outer)
 	waitLoopsDone(t, goroutines, fds)
 }
 
@@ -491,12 +493,7 @@ func TestStartHoldsNoGoroutine(t *testing.T) {
 		if r.err != nil || r.st.AToB != 4 || r.st.BToA != 5 {
 			t.Fatalf("done: %+v, %v", r.st, r.err)
 		}
-		for _, c := range []stream.Conn{s.a.outer, s.b.outer} {
-			if rest, err := io.ReadAll(c); err != nil || len(rest) > 0 {
-				t.Fatalf("after the half-closes: %q, %v", rest, err)
-			}
-			c.Close()
-		}
+		ended(t, "after the half-closes", s.a.outer, s.b.outer)
 	}
 	waitLoopsDone(t, goroutines, fds)
 }
@@ -537,11 +534,7 @@ func TestStartEnds(t *testing.T) {
 		if r := <-done; !errors.Is(r.err, context.Canceled) || r.st.AToB != 5 {
 			t.Fatalf("done: %+v, %v; want context.Canceled after 5 bytes", r.st, r.err)
 		}
-		for _, c := range []stream.Conn{a.outer, b.outer} {
-			if rest, err := io.ReadAll(c); err != nil || len(rest) > 0 {
-				t.Fatalf("after cancel: %q, %v", rest, err)
-			}
-		}
+		ended(t, "after cancel", a.outer, b.outer)
 	})
 	t.Run("linger", func(t *testing.T) {
 		a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
