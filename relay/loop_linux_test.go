@@ -190,61 +190,90 @@ func TestLoopSlowReader(t *testing.T) {
 	}
 }
 
+// engines are the two ways into the loop: Join, which waits, and Start,
+// which hands the session over and tells its end.
+var engines = []struct {
+	name string
+	run  func(t *testing.T, ctx context.Context, a, b stream.Conn, opt relay.Options) <-chan joined
+}{
+	{"Join", func(_ *testing.T, ctx context.Context, a, b stream.Conn, opt relay.Options) <-chan joined {
+		return join(ctx, a, b, opt)
+	}},
+	{"Start", start},
+}
+
 // TestLoopReset: a peer that resets ends the session with an error that
-// says so, and the other peer sees its connection end.
+// says so, as net's do, and the other peer sees its connection end.
 func TestLoopReset(t *testing.T) {
-	a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
-	done := join(context.Background(), a.inner, b.inner, relay.Options{Loop: true})
-	echoOnce(t, a.outer, b.outer, "before")
-	b.outer.(*net.TCPConn).SetLinger(0)
-	b.outer.Close()
-	go func() { // keep writing until the relay gives up on a
-		chunk := make([]byte, 64<<10)
-		for {
-			if _, err := a.outer.Write(chunk); err != nil {
-				return
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
+			done := e.run(t, context.Background(), a.inner, b.inner, relay.Options{Loop: true})
+			echoOnce(t, a.outer, b.outer, "before")
+			b.outer.(*net.TCPConn).SetLinger(0)
+			b.outer.Close()
+			go func() { // keep writing until the relay gives up on a
+				chunk := make([]byte, 64<<10)
+				for {
+					if _, err := a.outer.Write(chunk); err != nil {
+						return
+					}
+				}
+			}()
+			r := <-done
+			if r.err == nil || !strings.Contains(r.err.Error(), "reset") && !strings.Contains(r.err.Error(), "broken pipe") {
+				t.Fatalf("%v, want a reset or broken pipe", r.err)
 			}
-		}
-	}()
-	r := <-done
-	if r.err == nil || !strings.Contains(r.err.Error(), "reset") && !strings.Contains(r.err.Error(), "broken pipe") {
-		t.Fatalf("Join: %v, want a reset or broken pipe", r.err)
-	}
-	a.outer.(*net.TCPConn).SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.Copy(io.Discard, a.outer); errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatal("a's connection stayed open after the session failed")
+			var op *net.OpError
+			if !errors.As(r.err, &op) || op.Net != "tcp" || op.Source == nil || op.Addr == nil {
+				t.Errorf("the error %v does not say where, as net's do", r.err)
+			}
+			a.outer.(*net.TCPConn).SetReadDeadline(time.Now().Add(10 * time.Second))
+			if _, err := io.Copy(io.Discard, a.outer); errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatal("a's connection stayed open after the session failed")
+			}
+		})
 	}
 }
 
-// TestLoopCancel: ending the context ends a quiet session at once, and
-// both peers see their connections close.
+// TestLoopCancel: ending the context ends a quiet session at once, with
+// context.Canceled and what it moved, and both peers see their
+// connections close.
 func TestLoopCancel(t *testing.T) {
-	goroutines, fds := runtime.NumGoroutine(), openFDs(t)
-	a, b := socketPair(t, "tcp"), socketPair(t, "unix")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := join(ctx, a.inner, b.inner, relay.Options{Loop: true})
-	echoOnce(t, a.outer, b.outer, "hello")
-	cancel()
-	if r := <-done; !errors.Is(r.err, context.Canceled) {
-		t.Fatalf("Join: %v, want context.Canceled", r.err)
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			goroutines, fds := runtime.NumGoroutine(), openFDs(t)
+			a, b := socketPair(t, "tcp"), socketPair(t, "unix")
+			ctx, cancel := context.WithCancel(context.Background())
+			done := e.run(t, ctx, a.inner, b.inner, relay.Options{Loop: true})
+			echoOnce(t, a.outer, b.outer, "hello")
+			cancel()
+			if r := <-done; !errors.Is(r.err, context.Canceled) || r.st.AToB != 5 {
+				t.Fatalf("%+v, %v; want context.Canceled after 5 bytes", r.st, r.err)
+			}
+			ended(t, "after cancel", a.outer, b.outer)
+			waitLoopsDone(t, goroutines, fds)
+		})
 	}
-	ended(t, "after cancel", a.outer, b.outer)
-	waitLoopsDone(t, goroutines, fds)
 }
 
 // TestLoopLinger: with Linger, a session whose second direction never ends
-// is closed that long after the first did.
+// is closed that long after the first did, cleanly.
 func TestLoopLinger(t *testing.T) {
-	a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
-	done := join(context.Background(), a.inner, b.inner, relay.Options{Loop: true, Linger: 20 * time.Millisecond})
-	a.outer.Write([]byte("last words"))
-	a.outer.CloseWrite()
-	r := <-done
-	if r.err != nil || r.st.AToB != int64(len("last words")) {
-		t.Fatalf("Join: %+v, %v", r.st, r.err)
-	}
-	if got, err := io.ReadAll(b.outer); err != nil || string(got) != "last words" {
-		t.Fatalf("b got %q, %v", got, err)
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
+			done := e.run(t, context.Background(), a.inner, b.inner, relay.Options{Loop: true, Linger: 20 * time.Millisecond})
+			a.outer.Write([]byte("last words"))
+			a.outer.CloseWrite()
+			r := <-done
+			if r.err != nil || r.st.AToB != int64(len("last words")) {
+				t.Fatalf("%+v, %v", r.st, r.err)
+			}
+			if got, err := io.ReadAll(b.outer); err != nil || string(got) != "last words" {
+				t.Fatalf("b got %q, %v", got, err)
+			}
+		})
 	}
 }
 
@@ -496,59 +525,6 @@ func TestStartHoldsNoGoroutine(t *testing.T) {
 		ended(t, "after the half-closes", s.a.outer, s.b.outer)
 	}
 	waitLoopsDone(t, goroutines, fds)
-}
-
-// TestStartEnds: a detached session ends as Join's would: by a reset
-// (an error that says so), a cancel (context.Canceled) or a linger after
-// the first EOF (cleanly).
-func TestStartEnds(t *testing.T) {
-	t.Run("reset", func(t *testing.T) {
-		a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
-		done := start(t, context.Background(), a.inner, b.inner, relay.Options{Loop: true})
-		echoOnce(t, a.outer, b.outer, "before")
-		b.outer.(*net.TCPConn).SetLinger(0)
-		b.outer.Close()
-		go func() {
-			chunk := make([]byte, 64<<10)
-			for {
-				if _, err := a.outer.Write(chunk); err != nil {
-					return
-				}
-			}
-		}()
-		r := <-done
-		if r.err == nil || !strings.Contains(r.err.Error(), "reset") && !strings.Contains(r.err.Error(), "broken pipe") {
-			t.Fatalf("done: %v, want a reset or broken pipe", r.err)
-		}
-		var op *net.OpError
-		if !errors.As(r.err, &op) || op.Net != "tcp" || op.Source == nil {
-			t.Errorf("the error %v does not say where, as net's do", r.err)
-		}
-	})
-	t.Run("cancel", func(t *testing.T) {
-		a, b := socketPair(t, "tcp"), socketPair(t, "unix")
-		ctx, cancel := context.WithCancel(context.Background())
-		done := start(t, ctx, a.inner, b.inner, relay.Options{Loop: true})
-		echoOnce(t, a.outer, b.outer, "hello")
-		cancel()
-		if r := <-done; !errors.Is(r.err, context.Canceled) || r.st.AToB != 5 {
-			t.Fatalf("done: %+v, %v; want context.Canceled after 5 bytes", r.st, r.err)
-		}
-		ended(t, "after cancel", a.outer, b.outer)
-	})
-	t.Run("linger", func(t *testing.T) {
-		a, b := socketPair(t, "tcp"), socketPair(t, "tcp")
-		done := start(t, context.Background(), a.inner, b.inner, relay.Options{Loop: true, Linger: 20 * time.Millisecond})
-		a.outer.Write([]byte("last words"))
-		a.outer.CloseWrite()
-		r := <-done
-		if r.err != nil || r.st.AToB != int64(len("last words")) {
-			t.Fatalf("done: %+v, %v", r.st, r.err)
-		}
-		if got, err := io.ReadAll(b.outer); err != nil || string(got) != "last words" {
-			t.Fatalf("b got %q, %v", got, err)
-		}
-	})
 }
 
 // TestStartDeclines: what the loop cannot carry whole is left to Join,
