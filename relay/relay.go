@@ -107,7 +107,24 @@ type EOFRule struct {
 type Stats struct {
 	AToB, BToA int64
 	Elapsed    time.Duration
+	Path       Path // how the bytes were moved
 }
+
+// Path names the engine that moved a session's bytes.
+type Path string
+
+// The paths.
+const (
+	// PathLoop is the relay's own epoll loop, splicing (Options.Loop).
+	PathLoop Path = "loop"
+	// PathKernel is a goroutine per direction handing the concrete conns
+	// to io.Copy, so splice and sendfile apply where the conns allow.
+	PathKernel Path = "goroutines"
+	// PathUserSpace is a goroutine per direction copying through a
+	// buffer, because something must see or change the bytes (Tap, CRLF,
+	// Delay, Idle).
+	PathUserSpace Path = "user space"
+)
 
 // ErrIdle is returned when the idle timeout fires.
 var ErrIdle = errors.New("idle timeout expired")
@@ -318,6 +335,14 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 		st.BToA = max(st.BToA, copied[0].Load())
 	}
 	st.Elapsed = time.Since(start)
+	switch {
+	case looped:
+		st.Path = PathLoop
+	case slow || opt.CRLF:
+		st.Path = PathUserSpace
+	default:
+		st.Path = PathKernel
+	}
 	return st, first
 }
 
@@ -411,7 +436,7 @@ func (d *detached) finish() {
 	if d.cut && d.ctx.Err() != nil && !d.lingered.Load() {
 		d.first = d.ctx.Err() // the cancel ended it, or closed its sockets under it
 	}
-	d.st.Elapsed = time.Since(d.start)
+	d.st.Elapsed, d.st.Path = time.Since(d.start), PathLoop
 	d.done(d.st, d.first)
 }
 

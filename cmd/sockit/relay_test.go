@@ -492,3 +492,34 @@ func TestRelayForkOutOfDescriptors(t *testing.T) {
 		t.Fatalf("the relay exited:\n%s", p.Stderr.String())
 	}
 }
+
+// TestRelayTellsPath: at -d -d -d each session says how its bytes went:
+// the loop for two sockets, a goroutine each way for a PIPE, user space
+// when -v must see them.
+func TestRelayTellsPath(t *testing.T) {
+	sockit := testenv.Binary(t)
+	tcpEcho := echoServer(t, "tcp4", "127.0.0.1:0")
+	for _, tt := range []struct {
+		flags  []string
+		target string
+		want   string
+	}{
+		{nil, "TCP:" + tcpEcho, "the relay's epoll loop"},
+		{nil, "PIPE", "a goroutine each way (spliced"},
+		{[]string{"-v"}, "TCP:" + tcpEcho, "a goroutine each way, through user space"},
+	} {
+		port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+		args := append(append([]string{sockit, "relay", "-d", "-d", "-d"}, tt.flags...), "TCP4-LISTEN:"+port+",bind=127.0.0.1,fork", tt.target)
+		p := testenv.Start(t, nil, args...)
+		waitRelay(t, p)
+		if err := roundTrip("tcp4", "127.0.0.1:"+port, []byte("which way?\n")); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 500 && !strings.Contains(p.Stderr.String(), "went through"); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if got := p.Stderr.String(); !strings.Contains(got, "the session's bytes went through "+tt.want) {
+			t.Errorf("%v %s: no path line with %q in\n%s", tt.flags, tt.target, tt.want, got)
+		}
+	}
+}
