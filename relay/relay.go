@@ -120,6 +120,9 @@ const (
 	// PathKernel is a goroutine per direction handing the concrete conns
 	// to io.Copy, so splice and sendfile apply where the conns allow.
 	PathKernel Path = "goroutines"
+	// PathEcho is Join's own goroutine reading the conn and writing back
+	// what it read: a conn joined with a stream.Echo (socat's PIPE).
+	PathEcho Path = "echo"
 	// PathUserSpace is a goroutine per direction copying through a
 	// buffer, because something must see or change the bytes (Tap, CRLF,
 	// Delay, Idle).
@@ -170,6 +173,20 @@ func Join(ctx context.Context, a, b stream.Conn, opt Options) (Stats, error) {
 	closeAll := func() { once.Do(end) }
 	stop := context.AfterFunc(ctx, closeAll)
 	defer stop()
+	if c, ok := echoed(a, b); ok && !looped && opt.Direction == Both && !slow && !opt.CRLF && opt.Progress == nil {
+		// A conn joined with an Echo: read it and write back, on this
+		// goroutine, with none for the Echo's two sides.
+		n, err := echoBack(c, opt.NoShutdown)
+		closeAll()
+		st = Stats{AToB: n, BToA: n, Elapsed: time.Since(start), Path: PathEcho}
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return st, ctx.Err() // the cancel closed the conn under it
+		case err != nil && !ignorable(err):
+			return st, err
+		}
+		return st, nil
+	}
 
 	var copied [2]atomic.Int64 // by toB: what a direction moved, once its copy is done
 	copiedOf := func(toB bool) *atomic.Int64 {
@@ -479,6 +496,53 @@ func copyStream(dst io.Writer, src io.Reader) (int64, error) {
 		return e.WriteTo(dst)
 	}
 	return io.Copy(dst, src)
+}
+
+// echoed is the conn of a and b that is joined with a stream.Echo, if
+// the other is one.
+func echoed(a, b stream.Conn) (stream.Conn, bool) {
+	if _, ok := b.(*stream.Echo); ok {
+		if _, ok := a.(*stream.Echo); !ok {
+			return a, true
+		}
+	}
+	if _, ok := a.(*stream.Echo); ok {
+		return b, true
+	}
+	return nil, false
+}
+
+// echoBufs lends echoBack its buffers: a forking relay in front of PIPE
+// allocates none per client.
+var echoBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// echoBack writes back to c what it reads from c until EOF, then shuts
+// c's write side (unless noShutdown); n is what it wrote.
+func echoBack(c stream.Conn, noShutdown bool) (n int64, err error) {
+	bp := echoBufs.Get().(*[]byte)
+	defer echoBufs.Put(bp)
+	buf := *bp
+	for {
+		m, rerr := c.Read(buf)
+		if m > 0 {
+			if _, err := c.Write(buf[:m]); err != nil {
+				return n, err
+			}
+			n += int64(m)
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return n, rerr
+		}
+	}
+	if !noShutdown {
+		if err := c.CloseWrite(); err != nil && !ignorable(err) {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // readerOf and writerOf are the concrete reader and writer behind c, for

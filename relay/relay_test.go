@@ -465,3 +465,36 @@ func TestFailedSessionCounts(t *testing.T) {
 		})
 	}
 }
+
+// TestEchoJoin: a conn joined with an Echo gets back exactly what it
+// sent, in order, then EOF once it has half-closed; the session is one
+// goroutine (PathEcho) and ends at a cancel with context.Canceled.
+func TestEchoJoin(t *testing.T) {
+	a := socketPair(t, "tcp")
+	send := random(t, 1<<20)
+	done := make(chan joined, 1)
+	go func() {
+		st, err := relay.Join(context.Background(), a.inner, stream.NewEcho(), relay.Options{})
+		done <- joined{st, err}
+	}()
+	got, err := exchange(a.outer, send)
+	if err != nil || !bytes.Equal(got, send) {
+		t.Fatalf("echoed %d bytes (%v), want the %d sent", len(got), err, len(send))
+	}
+	r := <-done
+	if r.err != nil || r.st.AToB != int64(len(send)) || r.st.BToA != int64(len(send)) || r.st.Path != relay.PathEcho {
+		t.Fatalf("Join: %+v, %v", r.st, r.err)
+	}
+
+	b := socketPair(t, "unix")
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		st, err := relay.Join(ctx, stream.NewEcho(), b.inner, relay.Options{})
+		done <- joined{st, err}
+	}()
+	echoOnce(t, b.outer, b.outer, "quiet now")
+	cancel()
+	if r := <-done; !errors.Is(r.err, context.Canceled) || r.st.AToB != 9 {
+		t.Fatalf("after cancel: %+v, %v", r.st, r.err)
+	}
+}

@@ -502,6 +502,7 @@ func (rl *Relay) joined(st relay.Stats, err error) error {
 var pathWords = map[relay.Path]string{
 	relay.PathLoop:      "the relay's epoll loop (spliced in the kernel)",
 	relay.PathKernel:    "a goroutine each way (spliced or sent in the kernel where the endpoints allow)",
+	relay.PathEcho:      "the session's goroutine, echoing from memory",
 	relay.PathUserSpace: "a goroutine each way, through user space (an option sees or changes them)",
 }
 

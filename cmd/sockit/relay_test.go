@@ -505,7 +505,7 @@ func TestRelayTellsPath(t *testing.T) {
 		want   string
 	}{
 		{nil, "TCP:" + tcpEcho, "the relay's epoll loop"},
-		{nil, "PIPE", "a goroutine each way (spliced"},
+		{nil, "PIPE", "the session's goroutine, echoing"},
 		{[]string{"-v"}, "TCP:" + tcpEcho, "a goroutine each way, through user space"},
 	} {
 		port := testenv.FreePort(t, "tcp4", "127.0.0.1")
