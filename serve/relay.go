@@ -152,7 +152,7 @@ func (rl *Relay) OpenAddress(ctx context.Context, sp address.Spec, forked bool) 
 	}
 	var c stream.Conn
 	var err error
-	switch kind := StdKind(sp); kind {
+	switch kind := stdKind(sp); kind {
 	case address.Stdio, address.Stdin, address.Stdout, address.Stderr:
 		c, err = endpoint.OpenWith(ctx, sp, func(context.Context) (stream.Conn, error) { return rl.stdio(sp, kind, forked) })
 	case address.Exec, address.System:
@@ -201,8 +201,8 @@ func (rl *Relay) stdio(sp address.Spec, kind address.Kind, forked bool) (stream.
 // streams are the Relay's stdio, the process's where it names none.
 func (rl *Relay) streams() (io.Reader, io.Writer, io.Writer) {
 	var (
-		in       io.Reader = os.Stdin
-		out, err io.Writer = os.Stdout, os.Stderr
+		in         io.Reader = os.Stdin
+		out, diags io.Writer = os.Stdout, os.Stderr
 	)
 	if rl.Stdin != nil {
 		in = rl.Stdin
@@ -211,15 +211,15 @@ func (rl *Relay) streams() (io.Reader, io.Writer, io.Writer) {
 		out = rl.Stdout
 	}
 	if rl.Stderr != nil {
-		err = rl.Stderr
+		diags = rl.Stderr
 	}
-	return in, out, err
+	return in, out, diags
 }
 
-// StdKind maps FD:0, FD:1 and FD:2 (without options) to the streams a
+// stdKind maps FD:0, FD:1 and FD:2 (without options) to the streams a
 // Relay was given, as STDIN, STDOUT and STDERR; any other spec keeps its
 // kind.
-func StdKind(sp address.Spec) address.Kind {
+func stdKind(sp address.Spec) address.Kind {
 	if sp.Kind == address.FD && len(sp.Options) == 0 {
 		switch sp.Arg(0) {
 		case "0":
