@@ -238,3 +238,26 @@ func TestTapSeesEveryByte(t *testing.T) {
 		t.Errorf("the tap observed %d events, the recorder %d", tr.events, len(evs))
 	}
 }
+
+// TestCountedOnlyForCounters: a Session watched by Taps alone leaves a
+// room's conn as it is (nobody reads its counts); with an events
+// observer beside them, the conn is counted.
+func TestCountedOnlyForCounters(t *testing.T) {
+	a, _ := tcpPair(t)
+	for _, tt := range []struct {
+		name    string
+		obs     events.Observer
+		counted bool
+	}{
+		{"taps", events.Fanout{&tapRecorder{}, &tapRecorder{}}, false},
+		{"taps and a recorder", events.Fanout{&tapRecorder{}, &events.Recorder{}}, true},
+		{"a recorder", &events.Recorder{}, true},
+	} {
+		f := (&serve.Watch{Events: tt.obs}).Session(a, true, "")
+		c, done := f.Counted(a)
+		if counted := c != stream.Conn(a); counted != tt.counted {
+			t.Errorf("%s: counted %v, want %v", tt.name, counted, tt.counted)
+		}
+		done(nil)
+	}
+}

@@ -799,6 +799,12 @@ func (f *Session) Counted(c stream.Conn) (counted stream.Conn, done func(error))
 	if f == nil {
 		return c, func(error) {}
 	}
+	if f.w.Capture == nil && onlyTaps(f.w.Events) {
+		// Nobody reads the counts, and these taps see no bytes here (a
+		// room or a proxy is not a relay): the conn stays as it is, so a
+		// room can still read it from its epoll set.
+		return c, func(err error) { f.Closed(relay.Stats{}, true, ignoreClosed(err)) }
+	}
 	k := &counts{}
 	if f.w.Capture != nil {
 		// One leg: the client's connection; the room or the proxy is
@@ -818,6 +824,23 @@ func (f *Session) Counted(c stream.Conn) (counted stream.Conn, done func(error))
 		return &countedNetConn{Conn: nc, s: c, k: k}, done
 	}
 	return &countedConn{Conn: c, k: k}, done
+}
+
+// onlyTaps says whether every observer in o is a Tap, which wants bytes
+// but no counts.
+func onlyTaps(o events.Observer) bool {
+	switch o := o.(type) {
+	case events.Fanout:
+		for _, m := range o {
+			if !onlyTaps(m) {
+				return false
+			}
+		}
+		return true
+	case events.Tap:
+		return true
+	}
+	return false
 }
 
 // ignoreClosed is nil for a conn its own side closed: the session's end.
