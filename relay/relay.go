@@ -517,19 +517,25 @@ func echoed(a, b stream.Conn) (stream.Conn, bool) {
 var echoBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // echoBack writes back to c what it reads from c until EOF, then shuts
-// c's write side (unless noShutdown); n is what it wrote.
+// c's write side (unless noShutdown); n is what it wrote. A socket is
+// waited on before a buffer is taken for each read, so that an idle
+// session holds none.
 func echoBack(c stream.Conn, noShutdown bool) (n int64, err error) {
-	bp := echoBufs.Get().(*[]byte)
-	defer echoBufs.Put(bp)
-	buf := *bp
+	r := readerOf(c)
 	for {
-		m, rerr := c.Read(buf)
+		if err := awaitReadable(r); err != nil {
+			return n, err
+		}
+		bp := echoBufs.Get().(*[]byte)
+		m, rerr := c.Read(*bp)
 		if m > 0 {
-			if _, err := c.Write(buf[:m]); err != nil {
+			if _, err := c.Write((*bp)[:m]); err != nil {
+				echoBufs.Put(bp)
 				return n, err
 			}
 			n += int64(m)
 		}
+		echoBufs.Put(bp)
 		if rerr == io.EOF {
 			break
 		}

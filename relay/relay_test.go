@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -496,5 +497,24 @@ func TestEchoJoin(t *testing.T) {
 	cancel()
 	if r := <-done; !errors.Is(r.err, context.Canceled) || r.st.AToB != 9 {
 		t.Fatalf("after cancel: %+v, %v", r.st, r.err)
+	}
+}
+
+// TestEchoJoinReset: a reset while the echo waits for bytes comes back
+// as the read error it is (socat calls it a warning), not as an EOF.
+func TestEchoJoinReset(t *testing.T) {
+	a := socketPair(t, "tcp")
+	done := make(chan error, 1)
+	go func() {
+		_, err := relay.Join(context.Background(), a.inner, stream.NewEcho(), relay.Options{})
+		done <- err
+	}()
+	echoOnce(t, a.outer, a.outer, "x")
+	a.outer.(*net.TCPConn).SetLinger(0)
+	a.outer.Close()
+	err := <-done
+	var op *net.OpError
+	if !errors.Is(err, syscall.ECONNRESET) || !errors.As(err, &op) || op.Op != "read" {
+		t.Fatalf("Join: %v, want a read's connection reset", err)
 	}
 }
