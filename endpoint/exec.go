@@ -41,6 +41,10 @@ type Command struct {
 	// and stdout, as socat does unless told pipes; the default is two
 	// pipes.
 	SocketPair bool
+	// NoHandoff joins the child through pipes (or its socket pair) even
+	// when it could take the peer's socket as its stdin and stdout:
+	// something (a tap) must see the bytes.
+	NoHandoff bool
 
 	err error // why an EXEC command line could not be split
 }
@@ -287,7 +291,7 @@ func (c Command) Start(ctx context.Context, peer stream.Conn) (*exec.Cmd, stream
 		}
 		return cmd, &ptyConn{f: ptmx}, nil // the caller waits for cmd
 	}
-	if f := socketFile(peer); f != nil {
+	if f := socketFile(peer); f != nil && !c.NoHandoff {
 		defer f.Close()
 		cmd.Stdin, cmd.Stdout = f, f
 		if on(c.Spec, "stderr") {

@@ -478,3 +478,36 @@ func TestVersionSubcommand(t *testing.T) {
 		t.Errorf("stderr: %s", p.Stderr.String())
 	}
 }
+
+// TestExecLogsMatchNcat: a listener that runs a command per client logs
+// with -o and -x what the client and the command said, as ncat does
+// (which then relays the child's bytes itself instead of handing it the
+// socket).
+func TestExecLogsMatchNcat(t *testing.T) {
+	sockit := testenv.Binary(t)
+	ncat := testenv.Peer(t, "ncat")
+	for _, flag := range []string{"-o", "-x"} {
+		var logs [2]string
+		for i, bin := range []string{sockit, ncat} {
+			port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+			logPath := filepath.Join(t.TempDir(), "log")
+			p := testenv.Start(t, nil, bin, "-l", "127.0.0.1", port, "-e", "/bin/cat", flag, logPath)
+			waitTCP(t, "127.0.0.1:"+port)
+			c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Write([]byte("said to the command\n"))
+			if _, err := io.ReadFull(c, make([]byte, len("said to the command\n"))); err != nil {
+				t.Fatalf("%s: no echo: %v", bin, err)
+			}
+			c.Close()
+			p.Wait(t)
+			b, _ := os.ReadFile(logPath)
+			logs[i] = string(b)
+		}
+		if logs[0] != logs[1] || !strings.Contains(logs[1], "said") && flag == "-o" {
+			t.Errorf("%s: sockit logged %q, ncat %q", flag, logs[0], logs[1])
+		}
+	}
+}
