@@ -239,25 +239,24 @@ func TestTapSeesEveryByte(t *testing.T) {
 	}
 }
 
-// TestCountedOnlyForCounters: a Session watched by Taps alone leaves a
-// room's conn as it is (nobody reads its counts); with an events
-// observer beside them, the conn is counted.
-func TestCountedOnlyForCounters(t *testing.T) {
-	a, _ := tcpPair(t)
-	for _, tt := range []struct {
-		name    string
-		obs     events.Observer
-		counted bool
-	}{
-		{"taps", events.Fanout{&tapRecorder{}, &tapRecorder{}}, false},
-		{"taps and a recorder", events.Fanout{&tapRecorder{}, &events.Recorder{}}, true},
-		{"a recorder", &events.Recorder{}, true},
-	} {
-		f := (&serve.Watch{Events: tt.obs}).Session(a, true, "")
-		c, done := f.Counted(a)
-		if counted := c != stream.Conn(a); counted != tt.counted {
-			t.Errorf("%s: counted %v, want %v", tt.name, counted, tt.counted)
-		}
-		done(nil)
+// TestCountedFeedsTaps: a room's client counted for a Session that taps
+// watch shows its bytes to the taps: what the client sent as received
+// from the network, what it was sent as sent.
+func TestCountedFeedsTaps(t *testing.T) {
+	a, client := tcpPair(t)
+	tr := &tapRecorder{}
+	f := (&serve.Watch{Events: tr}).Session(a, true, "")
+	c, done := f.Counted(a)
+	client.Write([]byte("from the client"))
+	buf := make([]byte, 64)
+	n, _ := c.Read(buf)
+	c.Write([]byte("to the client"))
+	done(nil)
+	if string(buf[:n]) != "from the client" || len(tr.chunks) != 2 {
+		t.Fatalf("read %q; the tap saw %d chunks", buf[:n], len(tr.chunks))
+	}
+	in, out := tr.chunks[0], tr.chunks[1]
+	if string(in.Data) != "from the client" || in.ToNet || string(out.Data) != "to the client" || !out.ToNet {
+		t.Errorf("the tap saw %+v and %+v", in, out)
 	}
 }

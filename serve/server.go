@@ -123,15 +123,15 @@ func (sv *Server) Serve(ctx context.Context, ln endpoint.Listener) error {
 		f := sv.Watch.Session(conn, true, "")
 		fanConn, fanDone := conn, func(error) {}
 		if fan != nil {
-			if f != nil && sv.Watch.Capture != nil {
-				fanConn, fanDone = f.Counted(conn) // captured: its one leg, as a room's client
+			if f != nil && (sv.Watch.Capture != nil || sv.Watch.Taps()) {
+				fanConn, fanDone = f.Counted(conn) // captured or tapped: its one leg, as a room's client
 			}
 			fan.add(fanConn) // before the log line: a client logged is a client served
 		}
 		if sv.Hub != nil {
 			// The hub owns conn now and reads it without a goroutine
 			// (unless it is counted for events: then with one).
-			counted, done := f.Counted(conn)
+			counted, done := f.counted(conn, false) // its broadcasts are tapped once, by Watch.RoomTap
 			left := func(err error) {
 				if slots != nil {
 					<-slots

@@ -56,6 +56,20 @@ func (w *Watch) Emit(e events.Event) {
 	w.Events.Observe(e)
 }
 
+// RoomTap is what a room's Forward hook calls with each message it
+// broadcasts, so that the taps see it once, as sent (ncat's -o logs a
+// broker's broadcasts so); nil when no tap watches.
+func (w *Watch) RoomTap() func(p []byte) {
+	if w == nil {
+		return nil
+	}
+	t := events.TapOf(w.Events)
+	if t == nil {
+		return nil
+	}
+	return func(p []byte) { t.Data(events.Chunk{AToB: true, ToNet: true, Data: p}) }
+}
+
 // Taps says whether an observer of w sees the bytes themselves (an
 // events.Tap): its sessions then move them through user space.
 func (w *Watch) Taps() bool { return w != nil && events.TapOf(w.Events) != nil }
@@ -799,16 +813,17 @@ func Exec(ctx context.Context, cmd endpoint.Command, conn stream.Conn, opt relay
 // done tells the session's close with those counts. A nil Session
 // returns c as it is: nothing is counted when nothing watches.
 func (f *Session) Counted(c stream.Conn) (counted stream.Conn, done func(error)) {
+	return f.counted(c, true)
+}
+
+// counted is Counted; tapWrites says whether the taps see what is
+// written to c (a room's broadcasts are tapped once each, by RoomTap,
+// not once per client).
+func (f *Session) counted(c stream.Conn, tapWrites bool) (counted stream.Conn, done func(error)) {
 	if f == nil {
 		return c, func(error) {}
 	}
-	if f.w.Capture == nil && onlyTaps(f.w.Events) {
-		// Nobody reads the counts, and these taps see no bytes here (a
-		// room or a proxy is not a relay): the conn stays as it is, so a
-		// room can still read it from its epoll set.
-		return c, func(err error) { f.Closed(relay.Stats{}, true, ignoreClosed(err)) }
-	}
-	k := &counts{}
+	k := &counts{tap: f.tap, uid: f.base.UID, tapWrites: tapWrites}
 	if f.w.Capture != nil {
 		// One leg: the client's connection; the room or the proxy is
 		// sockit itself.
@@ -829,23 +844,6 @@ func (f *Session) Counted(c stream.Conn) (counted stream.Conn, done func(error))
 	return &countedConn{Conn: c, k: k}, done
 }
 
-// onlyTaps says whether every observer in o is a Tap, which wants bytes
-// but no counts.
-func onlyTaps(o events.Observer) bool {
-	switch o := o.(type) {
-	case events.Fanout:
-		for _, m := range o {
-			if !onlyTaps(m) {
-				return false
-			}
-		}
-		return true
-	case events.Tap:
-		return true
-	}
-	return false
-}
-
 // ignoreClosed is nil for a conn its own side closed: the session's end.
 func ignoreClosed(err error) error {
 	if errors.Is(err, net.ErrClosed) {
@@ -855,15 +853,22 @@ func ignoreClosed(err error) error {
 }
 
 // counts are a counted conn's bytes each way, and its capture leg, if
-// the session is captured.
+// the session is captured, and its taps, if any: the conn is the
+// session's network side (b), sockit the other (a).
 type counts struct {
 	sent, received atomic.Int64
 	leg            *leg
+	tap            events.Tap
+	uid            string
+	tapWrites      bool
 }
 
-// read and wrote tell the capture what crossed the conn.
+// read and wrote tell the capture and the taps what crossed the conn.
 func (k *counts) read(p []byte, err error) {
 	k.received.Add(int64(len(p)))
+	if k.tap != nil && len(p) > 0 {
+		k.tap.Data(events.Chunk{UID: k.uid, Data: p})
+	}
 	if k.leg == nil {
 		return
 	}
@@ -877,6 +882,9 @@ func (k *counts) read(p []byte, err error) {
 
 func (k *counts) wrote(p []byte) {
 	k.sent.Add(int64(len(p)))
+	if k.tap != nil && k.tapWrites && len(p) > 0 {
+		k.tap.Data(events.Chunk{UID: k.uid, AToB: true, ToNet: true, Data: p})
+	}
 	if k.leg != nil && len(p) > 0 {
 		k.leg.flow.Data(!k.leg.farIsOrigin, p, time.Now())
 	}

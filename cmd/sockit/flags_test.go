@@ -511,3 +511,52 @@ func TestExecLogsMatchNcat(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepOpenLogsMatchNcat: with -k (stdin to every client) and with
+// --broker, -o logs what the clients sent and what went out, as ncat's
+// does: a broker logs a client's message when it reads it and when it
+// broadcasts it, and stdin's lines once each.
+func TestKeepOpenLogsMatchNcat(t *testing.T) {
+	sockit := testenv.Binary(t)
+	ncat := testenv.Peer(t, "ncat")
+	for _, mode := range []string{"-k", "--broker"} {
+		var logs [2]string
+		for i, bin := range []string{sockit, ncat} {
+			port := testenv.FreePort(t, "tcp4", "127.0.0.1")
+			logPath := filepath.Join(t.TempDir(), "log")
+			stdin, feed, _ := os.Pipe()
+			p := testenv.Start(t, stdin, bin, "-l", mode, "127.0.0.1", port, "-o", logPath)
+			stdin.Close()
+			waitTCP(t, "127.0.0.1:"+port)
+			c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+			if err != nil {
+				t.Fatal(err)
+			}
+			settled := func() string { // the log once it stops growing
+				prev := "\x00"
+				for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+					b, _ := os.ReadFile(logPath)
+					if string(b) == prev && prev != "" {
+						break
+					}
+					prev = string(b)
+				}
+				return prev
+			}
+			c.Write([]byte("from the client\n"))
+			settled()
+			feed.Write([]byte("from stdin\n"))
+			if _, err := io.ReadFull(c, make([]byte, len("from stdin\n"))); err != nil {
+				t.Fatalf("%s %s: the client did not hear stdin: %v", bin, mode, err)
+			}
+			logs[i] = settled()
+			c.Close()
+			feed.Close()
+			p.Cmd.Process.Kill()
+			p.Wait(t)
+		}
+		if logs[0] != logs[1] {
+			t.Errorf("%s -o: sockit logged %q, ncat %q", mode, logs[0], logs[1])
+		}
+	}
+}

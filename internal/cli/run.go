@@ -534,6 +534,15 @@ func (s *session) keepOpen(ctx context.Context, ln endpoint.Listener, sv *serve.
 		if err != nil {
 			return err
 		}
+		if tap := s.r.watch.RoomTap(); tap != nil { // -o and -x log each broadcast once
+			forward := hopt.Forward
+			hopt.Forward = func(p []byte) {
+				tap(p)
+				if forward != nil {
+					forward(p)
+				}
+			}
+		}
 		room = hub.New(hopt)
 		if fed != nil {
 			if err := fed.Start(room, s.o.chat); err != nil {
