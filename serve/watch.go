@@ -785,9 +785,6 @@ func synthetic(port uint16) (sockit, endpoint netip.AddrPort) {
 // can, or is joined with conn through its pipes or terminal. err is a
 // failure to start; joined is the copy's own error, if there was a copy.
 func Exec(ctx context.Context, cmd endpoint.Command, conn stream.Conn, opt relay.Options, f *Session) (joined, err error) {
-	if f != nil && f.tap != nil {
-		cmd.NoHandoff = true // the taps see what the child and its peer say, as ncat's -o does
-	}
 	child, pipes, err := cmd.Start(ctx, conn)
 	if err != nil {
 		conn.Close()

@@ -92,6 +92,7 @@ func TestNetcatsMatchDebian(t *testing.T) {
 		{"refused -v", "nc.traditional", []string{"-v", "HOST", "PORT"}, "", "none"},
 		{"listen -v -o", "nc.traditional", []string{"-v", "-l", "-p", "PORT", "-s", "HOST", "-o", "DUMP"}, "", "client"},
 		{"listen -vv", "nc.traditional", []string{"-vv", "-l", "-p", "PORT", "-s", "HOST"}, "", "client"},
+		{"listen -e -o", "nc.traditional", []string{"-l", "-p", "PORT", "-s", "HOST", "-e", "/bin/cat", "-o", "DUMP"}, "", "client"}, // nc execs the command: no dump
 		{"scan -zvv", "nc.traditional", []string{"-z", "-vv", "HOST", "PORT"}, "", "none"},
 		{"bad option", "nc.traditional", []string{"-Y", "HOST", "PORT"}, "", "none"},
 		{"connect -o", "nc.traditional", []string{"-q", "1", "-o", "DUMP", "HOST", "PORT"}, "0123456789abcdef-and-more\x00\x01\n", "server"},

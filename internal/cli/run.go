@@ -274,6 +274,17 @@ func (s *session) relayOptions() relay.Options {
 }
 
 func (s *session) command() *endpoint.Command {
+	cmd := s.childCommand()
+	if cmd != nil {
+		// ncat relays a child's bytes itself when -o or -x logs them;
+		// netcat 1.10 execs the command and logs nothing.
+		cmd.NoHandoff = s.o.output != "" || s.o.hexDump != ""
+	}
+	return cmd
+}
+
+// childCommand is the command -e, -c or --lua-exec runs per client.
+func (s *session) childCommand() *endpoint.Command {
 	switch {
 	case s.o.exec != "":
 		return &endpoint.Command{Argv: endpoint.ParseCommand(s.o.exec), Stderr: s.r.stderr, Proto: s.p.proto}
