@@ -42,7 +42,8 @@ wait_port() { for _ in $(seq 200); do ss -ltn | grep -q ":$1 " && return; sleep 
 # relays NAME LISTEN_PORT TARGET_PORT
 relay() {
   case $1 in
-    sockit) start "$BIN" relay "TCP4-LISTEN:$2,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$3" ;;
+    sockit) "$BIN" relay -d -d -d "TCP4-LISTEN:$2,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$3" > /dev/null 2> "$TMP/sockit-$2.log" &
+            PIDS+=($!) ;; # -d -d -d: each session's path, printed at the end
     base)   start "$TMP/sockit-base" relay "TCP4-LISTEN:$2,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$3" ;;
     socat)  start socat "TCP4-LISTEN:$2,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$3" ;;
     ncat)   start ncat -lk 127.0.0.1 "$2" --sh-exec "exec ncat 127.0.0.1 $3" ;;
@@ -103,6 +104,7 @@ for round in $(seq "$ROUNDS"); do
     sm_p99_sockit+=("$(ratio "$(us sockmap p99)" "$(us sockit p99)")")
   fi
 done
+printf '\nsockit sessions by path: %s\n' "$(grep -ho 'went through .*' "$TMP"/sockit-*.log | sort | uniq -c | sed 's/^ *//' | paste -sd ';' -)"
 printf '\nmedians over %s rounds (each round one run per path, side by side):\n' "$ROUNDS"
 printf '  sockit throughput: %.2fx direct, %.2fx socat\n' \
   "$(printf '%s\n' "${tput_direct[@]}" | median)" "$(printf '%s\n' "${tput_socat[@]}" | median)"
