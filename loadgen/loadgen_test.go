@@ -190,12 +190,15 @@ func TestCoordinatedOmission(t *testing.T) {
 func TestUDPDrop(t *testing.T) {
 	addr := "UDP:" + serve(t, "UDP-LISTEN:0,bind=127.0.0.1,fork")
 	res, err := loadgen.Run(context.Background(), loadgen.Config{Mode: loadgen.UDPMode, Address: addr,
-		Dial: dialer(addr), Count: 10000, Rate: 10000, Drop: 0.01})
+		Dial: dialer(addr), Count: 10000, Rate: 4000, Drop: 0.01})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The server drops one datagram in a hundred, evenly; a loaded
+	// machine (CI runs every package at once, under -race) may drop a few
+	// more on loopback, never fewer. At 4,000 a second there is room.
 	u := res.End.UDP
-	if u.LostPercent < 0.8 || u.LostPercent > 1.2 {
+	if u.LostPercent < 0.95 || u.LostPercent > 1.2 {
 		t.Errorf("lost %.2f%% (%d of %d); the server dropped 1%%", u.LostPercent, u.Lost, u.Sent)
 	}
 }
