@@ -18,6 +18,7 @@ import (
 
 	"github.com/sockit/sockit/address"
 	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/internal/testenv"
 	"github.com/sockit/sockit/stream"
 )
 
@@ -99,9 +100,9 @@ func TestSourcePort(t *testing.T) {
 	}
 	defer ln.Close()
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	free, _ := net.Listen("tcp4", "127.0.0.1:0")
-	_, sp, _ := net.SplitHostPort(free.Addr().String())
-	free.Close()
+	// Below the ephemeral range: another test's client cannot take it
+	// between now and the dial (it did once, in CI).
+	sp := testenv.FreePort(t, "tcp4", "127.0.0.1")
 	for _, opt := range []string{"sp=" + sp, "sourceport=" + sp, "bind=127.0.0.1:" + sp} {
 		c, err := endpoint.Dial(context.Background(), spec(t, "TCP4:127.0.0.1:"+port+","+opt+",reuseaddr"))
 		if err != nil {
