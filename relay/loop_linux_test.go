@@ -58,11 +58,6 @@ func join(ctx context.Context, a, b stream.Conn, opt relay.Options) <-chan joine
 	return ch
 }
 
-type joined struct {
-	st  relay.Stats
-	err error
-}
-
 // ended checks that each peer's connection has ended, with nothing more
 // to read, and closes it.
 func ended(t *testing.T, when string, peers ...stream.Conn) {
@@ -72,18 +67,6 @@ func ended(t *testing.T, when string, peers ...stream.Conn) {
 			t.Fatalf("%s: %q, %v", when, rest, err)
 		}
 		c.Close()
-	}
-}
-
-// echoOnce sends p from one peer and reads it at the other.
-func echoOnce(t *testing.T, from, to stream.Conn, p string) {
-	t.Helper()
-	if _, err := from.Write([]byte(p)); err != nil {
-		t.Fatal(err)
-	}
-	got := make([]byte, len(p))
-	if _, err := io.ReadFull(to, got); err != nil || string(got) != p {
-		t.Fatalf("got %q, %v; want %q", got, err, p)
 	}
 }
 

@@ -518,3 +518,21 @@ func TestEchoJoinReset(t *testing.T) {
 		t.Fatalf("Join: %v, want a read's connection reset", err)
 	}
 }
+
+// joined is how a session ended: what Join or Start's done returned.
+type joined struct {
+	st  relay.Stats
+	err error
+}
+
+// echoOnce sends p from one peer and reads it at the other.
+func echoOnce(t *testing.T, from, to stream.Conn, p string) {
+	t.Helper()
+	if _, err := from.Write([]byte(p)); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(p))
+	if _, err := io.ReadFull(to, got); err != nil || string(got) != p {
+		t.Fatalf("got %q, %v; want %q", got, err, p)
+	}
+}

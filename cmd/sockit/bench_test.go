@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -385,7 +384,7 @@ func TestBenchInterrupted(t *testing.T) {
 			t.Fatalf("no interval line: %s", p.Stderr.String())
 		}
 	}
-	syscall.Kill(p.Cmd.Process.Pid, syscall.SIGINT)
+	p.Cmd.Process.Signal(os.Interrupt)
 	if code := p.Wait(t); code == 0 {
 		t.Error("an interrupted run exited 0")
 	}
