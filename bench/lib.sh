@@ -16,6 +16,14 @@ build() {
 	done
 }
 
+# build_base REV: sockit as built at git revision REV, as $TMP/sockit-base,
+# for a before-and-after in one run.
+build_base() {
+	git worktree add -q --detach "$TMP/base" "$1"
+	(cd "$TMP/base" && go build -o "$TMP/sockit-base" ./cmd/sockit)
+	git worktree remove --force "$TMP/base"
+}
+
 # start CMD...: run CMD in the background, quiet, to be ended on exit.
 start() { "$@" > /dev/null 2>&1 & PIDS+=($!); }
 

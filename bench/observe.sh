@@ -12,23 +12,12 @@ cd "$(dirname "$0")/.."
 SECS=${1:-5}
 ROUNDS=${2:-3}
 BASE=${3:-8b09930}
-TMP=$(mktemp -d)
-go build -o "$TMP/sockit" ./cmd/sockit
-go build -o "$TMP/rtt" ./bench/rtt
-git worktree add -q --detach "$TMP/base" "$BASE"
-(cd "$TMP/base" && go build -o "$TMP/sockit-base" ./cmd/sockit)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  git worktree remove --force "$TMP/base" 2>/dev/null || true
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+. bench/lib.sh
+build sockit rtt
+build_base "$BASE"
 
 P=${PORT:-24300}
 IPERF=$P; ECHO=$((P + 1))
-start() { "$@" > /dev/null 2>&1 & PIDS+=($!); }
-wait_port() { for _ in $(seq 200); do ss -ltn | grep -q ":$1 " && return; sleep 0.02; done; echo "nothing on $1" >&2; exit 1; }
 
 # relay NAME LISTEN_PORT TARGET_PORT
 relay() {

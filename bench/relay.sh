@@ -14,30 +14,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-5}
 ROUNDS=${2:-3}
-TMP=$(mktemp -d)
+. bench/lib.sh
+build sockit rtt
 BIN=$TMP/sockit
-go build -o "$BIN" ./cmd/sockit
-go build -o "$TMP/rtt" ./bench/rtt
 TOOLS=(sockit socat ncat)
 if [ -n "${BASE:-}" ]; then
-  git worktree add -q --detach "$TMP/base" "$BASE"
-  (cd "$TMP/base" && go build -o "$TMP/sockit-base" ./cmd/sockit)
-  git worktree remove --force "$TMP/base"
+  build_base "$BASE"
   TOOLS=(sockit base socat ncat)
 fi
 if [ -n "${SOCKMAP:-}" ]; then
-  go build -o "$TMP/sockmap" ./bench/sockmap
+  build sockmap
   TOOLS+=(sockmap)
 fi
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
-trap cleanup EXIT
 
 # Ports below the ephemeral range, so client sockets never hold them.
 P=${PORT:-24100}
 IPERF=$P; ECHO=$((P + 1))
-start() { "$@" > /dev/null 2>&1 & PIDS+=($!); }
-wait_port() { for _ in $(seq 200); do ss -ltn | grep -q ":$1 " && return; sleep 0.02; done; echo "nothing on $1" >&2; exit 1; }
 
 # relays NAME LISTEN_PORT TARGET_PORT
 relay() {

@@ -18,9 +18,7 @@ WAIT=${2:-150}
 build sockit hubload
 TOOLS=(sockit)
 if [ -n "${BASE:-}" ]; then
-	git worktree add -q --detach "$TMP/base" "$BASE"
-	(cd "$TMP/base" && go build -o "$TMP/sockit-base" ./cmd/sockit)
-	git worktree remove --force "$TMP/base"
+	build_base "$BASE"
 	TOOLS+=(base)
 fi
 P=${PORT:-24600}
