@@ -18,10 +18,11 @@ type fanout struct {
 
 	eof        bool
 	noShutdown bool
+	tap        func(p []byte) // if set, sees each chunk of stdin once, as sent (Watch.RoomTap)
 }
 
-func newFanout(out io.Writer, noShutdown bool) *fanout {
-	return &fanout{out: out, conns: make(map[stream.Conn]*int64), noShutdown: noShutdown}
+func newFanout(out io.Writer, noShutdown bool, tap func([]byte)) *fanout {
+	return &fanout{out: out, conns: make(map[stream.Conn]*int64), noShutdown: noShutdown, tap: tap}
 }
 
 // readFrom copies stdin to every client until EOF, then half-closes them.
@@ -30,6 +31,9 @@ func (f *fanout) readFrom(in io.Reader) {
 	for {
 		n, err := in.Read(buf)
 		if n > 0 {
+			if f.tap != nil {
+				f.tap(buf[:n]) // once, however many clients hear it, as ncat's -o logs it
+			}
 			f.mu.Lock()
 			for c, sent := range f.conns {
 				m, werr := c.Write(buf[:n])

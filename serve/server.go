@@ -91,7 +91,7 @@ func (sv *Server) Serve(ctx context.Context, ln endpoint.Listener) error {
 	}
 	var fan *fanout
 	if sv.Handle == nil && sv.Proxy == nil && sv.Hub == nil {
-		fan = newFanout(sv.Stdout, sv.NoShutdown)
+		fan = newFanout(sv.Stdout, sv.NoShutdown, sv.Watch.RoomTap())
 		go fan.readFrom(sv.Stdin)
 		defer fan.closeAll()
 	}
@@ -124,7 +124,7 @@ func (sv *Server) Serve(ctx context.Context, ln endpoint.Listener) error {
 		fanConn, fanDone := conn, func(error) {}
 		if fan != nil {
 			if f != nil && (sv.Watch.Capture != nil || sv.Watch.Taps()) {
-				fanConn, fanDone = f.Counted(conn) // captured or tapped: its one leg, as a room's client
+				fanConn, fanDone = f.counted(conn, false) // captured or tapped: its one leg, as a room's client; stdin is tapped once, by the fan-out
 			}
 			fan.add(fanConn) // before the log line: a client logged is a client served
 		}

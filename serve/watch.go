@@ -56,9 +56,10 @@ func (w *Watch) Emit(e events.Event) {
 	w.Events.Observe(e)
 }
 
-// RoomTap is what a room's Forward hook calls with each message it
-// broadcasts, so that the taps see it once, as sent (ncat's -o logs a
-// broker's broadcasts so); nil when no tap watches.
+// RoomTap is what a room's Forward hook (and the -k fan-out of stdin)
+// calls with each message it broadcasts, so that the taps see it once,
+// as sent, however many clients hear it (ncat's -o logs a broadcast so);
+// nil when no tap watches.
 func (w *Watch) RoomTap() func(p []byte) {
 	if w == nil {
 		return nil
@@ -814,8 +815,8 @@ func (f *Session) Counted(c stream.Conn) (counted stream.Conn, done func(error))
 }
 
 // counted is Counted; tapWrites says whether the taps see what is
-// written to c (a room's broadcasts are tapped once each, by RoomTap,
-// not once per client).
+// written to c (a broadcast, a room's or the -k fan-out's, is tapped
+// once by RoomTap, not once per client).
 func (f *Session) counted(c stream.Conn, tapWrites bool) (counted stream.Conn, done func(error)) {
 	if f == nil {
 		return c, func(error) {}

@@ -513,9 +513,10 @@ func TestExecLogsMatchNcat(t *testing.T) {
 }
 
 // TestKeepOpenLogsMatchNcat: with -k (stdin to every client) and with
-// --broker, -o logs what the clients sent and what went out, as ncat's
-// does: a broker logs a client's message when it reads it and when it
-// broadcasts it, and stdin's lines once each.
+// --broker, two clients, -o logs what the clients sent and what went
+// out, as ncat's does: a broker logs a client's message when it reads it
+// and when it broadcasts it, and stdin's lines once each, however many
+// clients hear them.
 func TestKeepOpenLogsMatchNcat(t *testing.T) {
 	sockit := testenv.Binary(t)
 	ncat := testenv.Peer(t, "ncat")
@@ -528,9 +529,14 @@ func TestKeepOpenLogsMatchNcat(t *testing.T) {
 			p := testenv.Start(t, stdin, bin, "-l", mode, "127.0.0.1", port, "-o", logPath)
 			stdin.Close()
 			waitTCP(t, "127.0.0.1:"+port)
-			c, err := net.Dial("tcp4", "127.0.0.1:"+port)
-			if err != nil {
-				t.Fatal(err)
+			var clients []net.Conn
+			for range 2 {
+				c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				clients = append(clients, c)
 			}
 			settled := func() string { // the log once it stops growing
 				prev := "\x00"
@@ -543,14 +549,17 @@ func TestKeepOpenLogsMatchNcat(t *testing.T) {
 				}
 				return prev
 			}
-			c.Write([]byte("from the client\n"))
-			settled()
+			for j, c := range clients {
+				fmt.Fprintf(c, "from client %d\n", j)
+				settled()
+			}
 			feed.Write([]byte("from stdin\n"))
-			if _, err := io.ReadFull(c, make([]byte, len("from stdin\n"))); err != nil {
-				t.Fatalf("%s %s: the client did not hear stdin: %v", bin, mode, err)
+			for _, c := range clients {
+				if _, err := io.ReadFull(c, make([]byte, len("from stdin\n"))); err != nil {
+					t.Fatalf("%s %s: a client did not hear stdin: %v", bin, mode, err)
+				}
 			}
 			logs[i] = settled()
-			c.Close()
 			feed.Close()
 			p.Cmd.Process.Kill()
 			p.Wait(t)
