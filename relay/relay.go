@@ -129,6 +129,22 @@ const (
 	PathUserSpace Path = "user space"
 )
 
+// Describe says in words how a session's bytes moved (sockit relay's
+// -d -d -d line).
+func (p Path) Describe() string {
+	switch p {
+	case PathLoop:
+		return "the relay's epoll loop (spliced in the kernel)"
+	case PathKernel:
+		return "a goroutine each way (spliced or sent in the kernel where the endpoints allow)"
+	case PathEcho:
+		return "the session's goroutine, echoing from memory"
+	case PathUserSpace:
+		return "a goroutine each way, through user space (an option sees or changes them)"
+	}
+	return string(p)
+}
+
 // ErrIdle is returned when the idle timeout fires.
 var ErrIdle = errors.New("idle timeout expired")
 

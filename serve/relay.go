@@ -486,7 +486,7 @@ func (rl *Relay) join(ctx context.Context, a, b stream.Conn, f *Session, socketI
 // with, if socat would call it one.
 func (rl *Relay) joined(st relay.Stats, err error) error {
 	rl.log('N', fmt.Sprintf("transferred %d bytes left to right, %d right to left in %.3f s", st.AToB, st.BToA, st.Elapsed.Seconds()))
-	rl.log('I', "the session's bytes went through "+pathWords[st.Path])
+	rl.log('I', "the session's bytes went through "+st.Path.Describe())
 	if errors.Is(err, relay.ErrIdle) {
 		rl.log('N', "inactivity timeout (-T) expired")
 		return nil // socat ends quietly and exits 0
@@ -496,14 +496,6 @@ func (rl *Relay) joined(st relay.Stats, err error) error {
 		return nil // socat warns (shown from -d -d on) and ends the transfer as at EOF, exit 0
 	}
 	return err
-}
-
-// pathWords says how a session's bytes moved, for -d -d -d.
-var pathWords = map[relay.Path]string{
-	relay.PathLoop:      "the relay's epoll loop (spliced in the kernel)",
-	relay.PathKernel:    "a goroutine each way (spliced or sent in the kernel where the endpoints allow)",
-	relay.PathEcho:      "the session's goroutine, echoing from memory",
-	relay.PathUserSpace: "a goroutine each way, through user space (an option sees or changes them)",
 }
 
 // resetWhileReading says whether err is a peer's reset met by a read:
