@@ -32,7 +32,7 @@ for tool in "${TOOLS[@]}"; do
 	port=$((P + n)); n=$((n + 1))
 	start prlimit --nofile=20000 "$bin" relay "TCP-LISTEN:$port,bind=127.0.0.1,fork,reuseaddr,max-children=20000,backlog=4096" "TCP:127.0.0.1:$P"
 	wait_port "$port"
-	pid=$(pgrep -n -f "relay TCP-LISTEN:$port,")
+	pid=${PIDS[-1]} # prlimit execs the relay: the same PID
 	before=$(rss "$pid")
 	prlimit --nofile=20000 "$TMP/hubload" idle "$N" "127.0.0.1:$port" 127.0.0.2 127.0.0.3 < <(sleep $((WAIT + 60))) > "$TMP/idle" 2>&1 &
 	load=$!
