@@ -515,14 +515,14 @@ func copyStream(dst io.Writer, src io.Reader) (int64, error) {
 }
 
 // echoed is the conn of a and b that is joined with a stream.Echo, if
-// the other is one.
+// the other is one (and it is not one itself).
 func echoed(a, b stream.Conn) (stream.Conn, bool) {
-	if _, ok := b.(*stream.Echo); ok {
-		if _, ok := a.(*stream.Echo); !ok {
-			return a, true
-		}
-	}
-	if _, ok := a.(*stream.Echo); ok {
+	_, aEcho := a.(*stream.Echo)
+	_, bEcho := b.(*stream.Echo)
+	switch {
+	case bEcho && !aEcho:
+		return a, true
+	case aEcho && !bEcho:
 		return b, true
 	}
 	return nil, false
